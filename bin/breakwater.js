@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `breakwater` command. Needs Node 24 (it runs the TypeScript sources directly); `npx breakwater`
+// in this repository uses the Node 24 that `npm install` puts in node_modules/.bin.
+const [major] = process.versions.node.split(".").map(Number)
+if (major < 24) {
+  process.stderr.write(
+    `breakwater needs Node.js 24 or newer (this is ${process.version}); run it with npx or npm run.\n`
+  )
+  process.exit(2)
+}
+const { main } = await import("../src/cli.ts")
+main()

@@ -1,0 +1,46 @@
+/**
+ * The application as one layer graph: core services, then every module (services, routes,
+ * fibers, navigation), then the HTTP server over the route table. Observability (logging,
+ * tracing) is provided to the whole graph.
+ */
+import { Effect, Layer } from "effect"
+import { AccessControl } from "./core/auth/access.ts"
+import { AppConfig } from "./core/config.ts"
+import { coreModule } from "./core/core-module.ts"
+import { DatabaseLive } from "./core/db/client.ts"
+import { RouteTable } from "./core/http/route.ts"
+import { HttpApp, NodeServerLive } from "./core/http/server.ts"
+import type { Module } from "./core/module.ts"
+import { Navigation } from "./core/navigation.ts"
+import { loggingFromConfig } from "./core/observability/logging.ts"
+import { Metrics } from "./core/observability/metrics.ts"
+import { tracingLayer } from "./core/observability/tracing.ts"
+import { Readiness } from "./core/readiness.ts"
+import { RedisConnection } from "./core/redis/client.ts"
+import { SharedState } from "./core/redis/shared-state.ts"
+import { Supervisor } from "./core/supervisor.ts"
+
+/** Everything core provides to modules; needs only the configuration. */
+export const CoreLive = Layer.mergeAll(
+  Supervisor.layer,
+  Navigation.layer,
+  DatabaseLive,
+  SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer, AccessControl.layerLocalOperator))
+)
+
+/** Core, the modules and the HTTP server, for a given configuration layer. */
+export const appLayer = (modules: ReadonlyArray<Module>, config: Layer.Layer<AppConfig, unknown>) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* AppConfig
+      const installed = Layer.mergeAll(coreModule.install, ...modules.map((m) => m.install))
+      return HttpApp.pipe(
+        Layer.provide(NodeServerLive),
+        Layer.provide(installed),
+        Layer.provideMerge(CoreLive),
+        Layer.provide([loggingFromConfig, tracingLayer(settings.otlpEndpoint)])
+      )
+    })
+  ).pipe(Layer.provideMerge(config))

@@ -1,0 +1,212 @@
+/**
+ * Process configuration from the environment (12-factor), validated once at start.
+ *
+ * Every variable is declared in {@link variables} with its default and meaning; the README's
+ * configuration table is checked against that list by a unit test, so the two cannot drift.
+ */
+import { Context, Effect, Layer, Option, Redacted, Schema, SchemaIssue } from "effect"
+
+export type LogFormat = "json" | "pretty"
+export type LogLevelName = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+
+export interface AppConfigShape {
+  readonly port: number
+  readonly host: string
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  readonly redisKeyPrefix: string
+  readonly dataDir: string
+  readonly adminEmail: Option.Option<string>
+  readonly adminPassword: Option.Option<Redacted.Redacted<string>>
+  readonly logLevel: LogLevelName
+  readonly logFormat: LogFormat
+  readonly otlpEndpoint: Option.Option<string>
+  readonly metricsToken: Option.Option<Redacted.Redacted<string>>
+  readonly shutdownGraceSeconds: number
+  readonly dbMaxConnections: number
+  /** `FEATURE_<NAME>` switches; a capability absent here is on. */
+  readonly features: ReadonlyMap<string, boolean>
+}
+
+/** One documented environment variable. */
+export interface VariableSpec {
+  readonly name: string
+  readonly default: string | undefined
+  readonly secret: boolean
+  readonly description: string
+}
+
+const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 65535 }))
+const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
+const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
+const NonEmpty = Schema.String.check(Schema.isMinLength(1))
+const PgUrl = Schema.String.check(
+  Schema.isPattern(/^postgres(ql)?:\/\/\S+$/, { message: "must be a postgres:// or postgresql:// URL" })
+)
+const RedisUrl = Schema.String.check(
+  Schema.isPattern(/^rediss?:\/\/\S+$/, { message: "must be a redis:// or rediss:// URL" })
+)
+const HttpUrl = Schema.String.check(
+  Schema.isPattern(/^https?:\/\/\S+$/, { message: "must be an http:// or https:// URL" })
+)
+const Email = Schema.String.check(Schema.isPattern(/^[^@\s]+@[^@\s]+$/, { message: "must be an email address" }))
+const Secret = Schema.String.check(Schema.isMinLength(12, { message: "must be at least 12 characters" }))
+const LogLevel = Schema.Literals(["trace", "debug", "info", "warn", "error", "fatal"])
+const Format = Schema.Literals(["json", "pretty"])
+const Flag = Schema.Literals(["true", "false", "1", "0", "on", "off"])
+
+export const variables: ReadonlyArray<VariableSpec> = [
+  { name: "PORT", default: "8080", secret: false, description: "TCP port the HTTP server listens on." },
+  { name: "HOST", default: "127.0.0.1", secret: false, description: "Interface to bind; `0.0.0.0` for all." },
+  {
+    name: "DATABASE_URL",
+    default: undefined,
+    secret: true,
+    description: "PostgreSQL URL. Unset: embedded PostgreSQL (PGlite) under the data directory."
+  },
+  {
+    name: "REDIS_URL",
+    default: undefined,
+    secret: true,
+    description: "Redis URL. Unset: in-process twins of the Redis-backed services (single process only)."
+  },
+  {
+    name: "REDIS_KEY_PREFIX",
+    default: "",
+    secret: false,
+    description: "Prefix for every Redis key and channel, to share one Redis between installations."
+  },
+  {
+    name: "BREAKWATER_DATA_DIR",
+    default: "./data",
+    secret: false,
+    description: "Directory for the embedded database and other local state."
+  },
+  {
+    name: "BREAKWATER_ADMIN_EMAIL",
+    default: undefined,
+    secret: false,
+    description: "Email of the first administrator, created when no user exists."
+  },
+  {
+    name: "BREAKWATER_ADMIN_PASSWORD",
+    default: undefined,
+    secret: true,
+    description:
+      "Password of that first administrator (at least 12 characters); unset: one is generated and logged once."
+  },
+  {
+    name: "LOG_LEVEL",
+    default: "info",
+    secret: false,
+    description: "Minimum log level: trace, debug, info, warn, error, fatal."
+  },
+  { name: "LOG_FORMAT", default: "json", secret: false, description: "`json` (one object per line) or `pretty`." },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: undefined,
+    secret: false,
+    description: "OTLP/HTTP base URL (e.g. `http://127.0.0.1:4318`); spans go to `<url>/v1/traces`. Unset: no export."
+  },
+  {
+    name: "METRICS_TOKEN",
+    default: undefined,
+    secret: true,
+    description: "If set, `/metrics` requires `Authorization: Bearer <token>`."
+  },
+  {
+    name: "SHUTDOWN_GRACE_SECONDS",
+    default: "10",
+    secret: false,
+    description: "On SIGTERM, how long in-flight requests may take to finish before the server closes."
+  },
+  {
+    name: "DB_MAX_CONNECTIONS",
+    default: "10",
+    secret: false,
+    description: "PostgreSQL pool size (the embedded database always uses 1)."
+  },
+  {
+    name: "FEATURE_<NAME>",
+    default: "true",
+    secret: false,
+    description:
+      "Feature switch per capability (`FEATURE_CIRCUIT_BREAKER`, `FEATURE_HEALTH_MONITOR`, `FEATURE_ALERTS`): `false` hides it."
+  }
+]
+
+/** A configuration problem: which variable, and what is wrong with it. */
+export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", {
+  problems: Schema.Array(Schema.Struct({ variable: Schema.String, problem: Schema.String }))
+}) {
+  override get message(): string {
+    return `Invalid configuration: ${this.problems.map((p) => `${p.variable}: ${p.problem}`).join("; ")}`
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Reads and validates the whole configuration, reporting every bad variable at once. */
+export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvalid> =>
+  Effect.suspend(() => {
+    const problems: Array<{ variable: string; problem: string }> = []
+    const read = <A>(name: string, schema: Schema.Codec<A, string>, fallback: string | undefined): Option.Option<A> => {
+      const raw = env[name]
+      const value = raw === undefined || raw === "" ? fallback : raw
+      if (value === undefined) return Option.none()
+      const result = Schema.decodeUnknownExit(schema)(value)
+      if (result._tag === "Success") return Option.some(result.value)
+      const reason = result.cause.reasons[0]
+      const detail =
+        reason !== undefined && reason._tag === "Fail" && Schema.isSchemaError(reason.error)
+          ? formatIssue(reason.error.issue)
+              .issues.map((i) => i.message)
+              .join(", ")
+          : "invalid value"
+      const shown = variables.find((v) => v.name === name)?.secret ? "" : ` (got ${JSON.stringify(value)})`
+      problems.push({ variable: name, problem: `${detail}${shown}` })
+      return Option.none()
+    }
+    const required = <A>(name: string, schema: Schema.Codec<A, string>, fallback: string, placeholder: A): A =>
+      Option.getOrElse(read(name, schema, fallback), () => placeholder)
+    const secret = (name: string, schema: Schema.Codec<string, string>) =>
+      Option.map(read(name, schema, undefined), (v) => Redacted.make(v, { label: name }))
+    const features = new Map<string, boolean>()
+    for (const [key, raw] of Object.entries(env)) {
+      if (!key.startsWith("FEATURE_") || raw === undefined) continue
+      const flag = read(key, Flag, undefined)
+      if (Option.isSome(flag)) features.set(key.slice("FEATURE_".length), ["true", "1", "on"].includes(flag.value))
+    }
+    const config: AppConfigShape = {
+      port: required("PORT", Port, "8080", 8080),
+      host: required("HOST", NonEmpty, "127.0.0.1", "127.0.0.1"),
+      databaseUrl: secret("DATABASE_URL", PgUrl),
+      redisUrl: secret("REDIS_URL", RedisUrl),
+      redisKeyPrefix: Option.getOrElse(read("REDIS_KEY_PREFIX", Schema.String, ""), () => ""),
+      dataDir: required("BREAKWATER_DATA_DIR", NonEmpty, "./data", "./data"),
+      adminEmail: read("BREAKWATER_ADMIN_EMAIL", Email, undefined),
+      adminPassword: secret("BREAKWATER_ADMIN_PASSWORD", Secret),
+      logLevel: required("LOG_LEVEL", LogLevel, "info", "info"),
+      logFormat: required("LOG_FORMAT", Format, "json", "json"),
+      otlpEndpoint: read("OTEL_EXPORTER_OTLP_ENDPOINT", HttpUrl, undefined),
+      metricsToken: secret("METRICS_TOKEN", NonEmpty),
+      shutdownGraceSeconds: required("SHUTDOWN_GRACE_SECONDS", Seconds, "10", 10),
+      dbMaxConnections: required("DB_MAX_CONNECTIONS", PositiveInt, "10", 10),
+      features
+    }
+    return problems.length > 0 ? Effect.fail(new ConfigInvalid({ problems })) : Effect.succeed(config)
+  })
+
+/** The validated configuration of this process. */
+export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("breakwater/AppConfig") {
+  /** Reads `process.env`. */
+  static readonly layer = Layer.effect(
+    AppConfig,
+    Effect.suspend(() => loadConfig(process.env))
+  )
+  /** A configuration from an explicit environment (tests, benchmarks). */
+  static readonly layerFrom = (env: Env) => Layer.effect(AppConfig, loadConfig(env))
+  /** Whether a capability's `FEATURE_<NAME>` switch is on (absent means on). */
+  static readonly featureEnabled = (config: AppConfigShape, name: string): boolean => config.features.get(name) ?? true
+}

@@ -1,0 +1,79 @@
+/**
+ * Core's own module: the probe routes, the static assets, and the readiness checks of the
+ * database, Redis and the supervised fibers.
+ */
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { DatabaseInfo } from "./db/client.ts"
+import { probeRoutes } from "./http/probes.ts"
+import { staticRoutes } from "./http/static.ts"
+import { defineModule } from "./module.ts"
+import { Readiness } from "./readiness.ts"
+import { SharedState } from "./redis/shared-state.ts"
+import { Supervisor } from "./supervisor.ts"
+
+const readinessChecks = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const readiness = yield* Readiness
+    const sql = yield* SqlClient.SqlClient
+    const database = yield* DatabaseInfo
+    const shared = yield* SharedState
+    const supervisor = yield* Supervisor
+    yield* readiness.register({
+      name: "database",
+      critical: true,
+      run: sql`SELECT 1`.pipe(
+        Effect.as({ status: "up" as const, details: { mode: database.mode, location: database.location } }),
+        Effect.catch((error) =>
+          Effect.succeed({
+            status: "down" as const,
+            message: error.message,
+            details: { mode: database.mode, location: database.location }
+          })
+        )
+      )
+    })
+    yield* readiness.register({
+      name: "redis",
+      // Without Redis the console must stay reachable: Redis down is "degraded", not "unavailable".
+      critical: false,
+      run:
+        shared.mode === "in-process"
+          ? Effect.succeed({ status: "up" as const, details: { mode: "in-process" } })
+          : shared.ping.pipe(
+              Effect.as({ status: "up" as const, details: { mode: "redis" } }),
+              Effect.catch((error) =>
+                Effect.succeed({ status: "down" as const, message: error.message, details: { mode: "redis" } })
+              )
+            )
+    })
+    yield* readiness.register({
+      name: "fibers",
+      critical: false,
+      run: Effect.map(supervisor.statuses, (fibers) => {
+        const failing = fibers.filter((f) => f.state !== "running").map((f) => f.name)
+        return {
+          status: failing.length === 0 ? ("up" as const) : ("degraded" as const),
+          ...(failing.length === 0 ? {} : { message: `restarting: ${failing.join(", ")}` }),
+          details: Object.fromEntries(
+            fibers.map((f) => [
+              f.name,
+              {
+                state: f.state,
+                restarts: f.restarts,
+                lastSuccessAt: f.lastSuccessAt === undefined ? null : new Date(f.lastSuccessAt).toISOString(),
+                lastFailure: f.lastFailure?.message ?? null
+              }
+            ])
+          )
+        }
+      })
+    })
+  })
+)
+
+export const coreModule = defineModule({
+  name: "core",
+  layer: readinessChecks,
+  routes: [...probeRoutes, ...staticRoutes()]
+})

@@ -1,0 +1,55 @@
+/** Renders a view inside the console layout, with the navigation the current principal may see. */
+import { Effect } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { Html } from "../../../views/html.ts"
+import { layout } from "../../../views/layout.ts"
+import { CurrentPrincipal, type Principal } from "../auth/access.ts"
+import { Navigation } from "../navigation.ts"
+import { version } from "../version.ts"
+
+export const renderLayout = (
+  title: string,
+  body: Html,
+  principal: Principal | undefined,
+  currentPath: string
+): Effect.Effect<string, never, Navigation> =>
+  Effect.gen(function* () {
+    const nav = yield* (yield* Navigation).visibleTo(principal)
+    return layout({
+      title,
+      body,
+      nav,
+      currentPath,
+      principalName: principal === undefined || principal.kind === "anonymous" ? undefined : principal.name,
+      version
+    }).value
+  })
+
+/** A full console page for the current request. */
+export const page = (
+  title: string,
+  body: Html,
+  options?: { readonly status?: number }
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  Navigation | CurrentPrincipal | HttpServerRequest.HttpServerRequest
+> =>
+  Effect.gen(function* () {
+    const principal = yield* CurrentPrincipal
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const path = request.url.split("?")[0] ?? "/"
+    const text = yield* renderLayout(title, body, principal, path)
+    return HttpServerResponse.text(text, {
+      status: options?.status ?? 200,
+      contentType: "text/html; charset=utf-8",
+      headers: { "cache-control": "no-store" }
+    })
+  })
+
+/** An htmx fragment (no layout). */
+export const fragment = (body: Html): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.text(body.value, {
+    contentType: "text/html; charset=utf-8",
+    headers: { "cache-control": "no-store" }
+  })

@@ -1,0 +1,69 @@
+/**
+ * Probe routes: `/healthz` (liveness: 200 while the process serves), `/readyz` (each dependency's
+ * status and latency; 503 only when a critical one is down) and `/metrics` (Prometheus text,
+ * behind a bearer token when `METRICS_TOKEN` is set).
+ */
+import { timingSafeEqual } from "node:crypto"
+import { Effect, Option, Redacted } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { AppConfig } from "../config.ts"
+import { Metrics } from "../observability/metrics.ts"
+import { Readiness } from "../readiness.ts"
+import type { RouteSpec } from "./route.ts"
+
+const sameSecret = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readiness>> = [
+  {
+    method: "GET",
+    path: "/healthz",
+    access: "public",
+    summary: "Liveness: 200 while the process serves requests.",
+    handler: Effect.succeed(
+      HttpServerResponse.jsonUnsafe({ status: "ok" }, { headers: { "cache-control": "no-store" } })
+    )
+  },
+  {
+    method: "GET",
+    path: "/readyz",
+    access: "public",
+    summary: "Readiness: each dependency's status and latency; 503 while a critical one is down.",
+    handler: Effect.gen(function* () {
+      const report = yield* (yield* Readiness).report
+      return HttpServerResponse.jsonUnsafe(report, {
+        status: report.status === "unavailable" ? 503 : 200,
+        headers: { "cache-control": "no-store" }
+      })
+    })
+  },
+  {
+    method: "GET",
+    path: "/metrics",
+    access: "public",
+    summary: "Prometheus metrics (bearer token when METRICS_TOKEN is set).",
+    handler: Effect.gen(function* () {
+      const config = yield* AppConfig
+      if (Option.isSome(config.metricsToken)) {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const header = request.headers.authorization ?? ""
+        const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
+        if (!sameSecret(given, Redacted.value(config.metricsToken.value))) {
+          return HttpServerResponse.text("metrics require a valid bearer token\n", {
+            status: 401,
+            headers: { "www-authenticate": 'Bearer realm="metrics"' }
+          })
+        }
+      }
+      const metrics = yield* Metrics
+      const text = yield* metrics.render
+      return HttpServerResponse.text(text, {
+        contentType: metrics.contentType,
+        headers: { "cache-control": "no-store" }
+      })
+    })
+  }
+]

@@ -1,0 +1,172 @@
+/**
+ * Turns the failure of a request into its response. Known errors become 4xx/503 answers that say
+ * what is wrong; anything else is a 500 that carries only the request id, its cause logged.
+ */
+import { Cause, Effect, Schema } from "effect"
+import { type HttpServerRequest, HttpServerResponse } from "effect/http"
+import { errorPage } from "../../../views/pages/error.ts"
+import type { Principal } from "../auth/access.ts"
+import type { Navigation } from "../navigation.ts"
+import { badRequestFrom, type Issue, wantsJson } from "./errors.ts"
+import { renderLayout } from "./page.ts"
+
+interface Answer {
+  readonly status: number
+  readonly code: string
+  readonly title: string
+  readonly message: string
+  readonly issues?: ReadonlyArray<Issue>
+  readonly details?: unknown
+  readonly headers?: Record<string, string>
+  /** Logged with its cause: a bug or an outage, not the client's mistake. */
+  readonly unexpected?: boolean
+}
+
+const tagOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : undefined
+
+const field = (error: unknown, name: string): unknown =>
+  typeof error === "object" && error !== null && name in error ? (error as Record<string, unknown>)[name] : undefined
+
+const str = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback)
+
+/** Classifies one failure. */
+export const classify = (error: unknown): Answer => {
+  const tag = tagOf(error)
+  if (Schema.isSchemaError(error)) {
+    const bad = badRequestFrom(error)
+    return { status: 400, code: "bad_request", title: "Bad request", message: bad.message, issues: bad.issues }
+  }
+  switch (tag) {
+    case "BadRequest":
+      return {
+        status: 400,
+        code: "bad_request",
+        title: "Bad request",
+        message: str(field(error, "message"), "bad request"),
+        issues: field(error, "issues") as ReadonlyArray<Issue>
+      }
+    case "Unauthenticated":
+      return {
+        status: 401,
+        code: "unauthenticated",
+        title: "Sign in required",
+        message: str(field(error, "message"), "authentication required")
+      }
+    case "Forbidden":
+      return { status: 403, code: "forbidden", title: "Forbidden", message: str(field(error, "message"), "forbidden") }
+    case "NotFound":
+      return { status: 404, code: "not_found", title: "Not found", message: str(field(error, "message"), "not found") }
+    case "Conflict":
+      return {
+        status: 409,
+        code: "conflict",
+        title: "Conflict",
+        message: str(field(error, "message"), "conflict"),
+        details: field(error, "details")
+      }
+    case "TooManyRequests": {
+      const retry = Number(field(error, "retryAfterSeconds") ?? 60)
+      return {
+        status: 429,
+        code: "too_many_requests",
+        title: "Too many requests",
+        message: str(field(error, "message"), "too many requests"),
+        headers: { "retry-after": String(Math.max(1, Math.ceil(retry))) }
+      }
+    }
+    case "ServiceUnavailable":
+      return {
+        status: 503,
+        code: "unavailable",
+        title: "Unavailable",
+        message: str(field(error, "message"), "unavailable"),
+        details: field(error, "details")
+      }
+    case "HttpServerError":
+      return classify(field(error, "reason"))
+    case "RouteNotFound":
+      return { status: 404, code: "not_found", title: "Not found", message: "There is no page at this address." }
+    case "RequestParseError":
+      return {
+        status: str(field(error, "reason"), "") === "BodyTooLarge" ? 413 : 400,
+        code: "bad_request",
+        title: "Bad request",
+        message: `the request body could not be read: ${str(field(error, "description"), "malformed body")}`
+      }
+    case "HttpBodyError":
+      return {
+        status: 500,
+        code: "internal",
+        title: "Internal error",
+        message: "the response could not be encoded",
+        unexpected: true
+      }
+    default:
+      return {
+        status: 500,
+        code: "internal",
+        title: "Internal error",
+        message: "Something went wrong on our side.",
+        unexpected: true
+      }
+  }
+}
+
+const answerOf = (cause: Cause.Cause<unknown>): Answer => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  if (failure !== undefined) return classify(failure.error)
+  if (cause.reasons.length > 0 && cause.reasons.every(Cause.isInterruptReason))
+    return { status: 503, code: "interrupted", title: "Interrupted", message: "the request was interrupted" }
+  return {
+    status: 500,
+    code: "internal",
+    title: "Internal error",
+    message: "Something went wrong on our side.",
+    unexpected: true
+  }
+}
+
+export const respondToFailure = (
+  cause: Cause.Cause<unknown>,
+  request: HttpServerRequest.HttpServerRequest,
+  requestId: string,
+  principal: Principal | undefined
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Navigation> =>
+  Effect.gen(function* () {
+    const answer = answerOf(cause)
+    if (answer.unexpected === true) yield* Effect.logError("request failed", cause)
+    const json = wantsJson(request)
+    if (answer.status === 401 && !json) {
+      const next = encodeURIComponent(request.url)
+      return HttpServerResponse.redirect(`/login?next=${next}`, { status: 303 })
+    }
+    if (json) {
+      const body = {
+        error: {
+          code: answer.code,
+          message: answer.message,
+          ...(answer.issues === undefined ? {} : { issues: answer.issues }),
+          ...(answer.details === undefined ? {} : { details: answer.details }),
+          requestId
+        }
+      }
+      return HttpServerResponse.jsonUnsafe(body, { status: answer.status, headers: answer.headers ?? {} })
+    }
+    const body = errorPage({
+      status: answer.status,
+      title: answer.title,
+      message: answer.message,
+      requestId,
+      ...(answer.issues === undefined ? {} : { issues: answer.issues })
+    })
+    const path = request.url.split("?")[0] ?? "/"
+    const text = yield* renderLayout(`${answer.status} ${answer.title}`, body, principal, path)
+    return HttpServerResponse.text(text, {
+      status: answer.status,
+      contentType: "text/html; charset=utf-8",
+      headers: { ...answer.headers, "cache-control": "no-store" }
+    })
+  })

@@ -1,0 +1,77 @@
+/**
+ * Route declarations. Every route says what it needs: a permission, or `"public"`. The route table
+ * refuses a route without a valid declaration when the application starts (deny by default).
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import type { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { CurrentPrincipal } from "../auth/access.ts"
+import { isPermission, type Permission } from "../auth/permissions.ts"
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
+
+/** `"public"` routes run for anyone; others need the named permission. */
+export type Access = Permission | "public"
+
+/** What a handler may ask for besides its module's services. */
+export type RequestServices =
+  | HttpServerRequest.HttpServerRequest
+  | HttpRouter.RouteContext
+  | HttpServerRequest.ParsedSearchParams
+  | CurrentPrincipal
+
+export interface RouteSpec<R = never> {
+  readonly method: HttpMethod
+  /** A path template, e.g. `/api/v1/breaker/:scope`. */
+  readonly path: `/${string}`
+  readonly access: Access
+  /** One line for the route listing and docs. */
+  readonly summary: string
+  readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R | RequestServices>
+}
+
+/** A route whose module services are already provided. */
+export interface RegisteredRoute extends RouteSpec<never> {
+  readonly module: string
+}
+
+export class RouteDeclarationError extends Schema.TaggedError<RouteDeclarationError>()("RouteDeclarationError", {
+  message: Schema.String
+}) {}
+
+export const route = <R>(spec: RouteSpec<R>): RouteSpec<R> => spec
+
+/** Checks one declaration; the type system already demands `access`, this catches the rest. */
+export const validateRoute = (route: RegisteredRoute, existing: ReadonlyArray<RegisteredRoute>): string | undefined => {
+  const access: unknown = route.access
+  if (access !== "public" && !isPermission(access))
+    return `route ${route.method} ${route.path} (module ${route.module}) declares no valid permission: ${String(access)}`
+  if (!route.path.startsWith("/")) return `route path ${route.path} must start with /`
+  const clash = existing.find((r) => r.method === route.method && r.path === route.path)
+  if (clash !== undefined)
+    return `route ${route.method} ${route.path} is declared by both ${clash.module} and ${route.module}`
+  return undefined
+}
+
+export interface RouteTableShape {
+  readonly add: (routes: ReadonlyArray<RegisteredRoute>) => Effect.Effect<void, RouteDeclarationError>
+  readonly routes: Effect.Effect<ReadonlyArray<RegisteredRoute>>
+}
+
+/** Every route of the application, as the modules declared them. */
+export class RouteTable extends Context.Service<RouteTable, RouteTableShape>()("breakwater/RouteTable") {
+  static readonly layer = Layer.sync(RouteTable, () => {
+    const all: Array<RegisteredRoute> = []
+    return {
+      add: (routes) =>
+        Effect.suspend(() => {
+          for (const r of routes) {
+            const problem = validateRoute(r, all)
+            if (problem !== undefined) return Effect.fail(new RouteDeclarationError({ message: problem }))
+            all.push(r)
+          }
+          return Effect.void
+        }),
+      routes: Effect.sync(() => [...all])
+    }
+  })
+}

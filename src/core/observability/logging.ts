@@ -1,0 +1,66 @@
+/**
+ * Log lines: JSON objects (default) or a readable single line, each with the level, the message,
+ * the request id (when logged inside a request) and the trace and span ids of the current span.
+ */
+import { Cause, Context, Effect, Layer, Logger, References, Tracer } from "effect"
+import { AppConfig, type LogFormat, type LogLevelName } from "../config.ts"
+
+const levelNames: Record<LogLevelName, "Trace" | "Debug" | "Info" | "Warn" | "Error" | "Fatal"> = {
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  error: "Error",
+  fatal: "Fatal"
+}
+
+const messageText = (message: unknown): string => {
+  const parts = Array.isArray(message) ? message : [message]
+  return parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" ")
+}
+
+/** Turns one log call into the record we print. Exported for tests. */
+export const toRecord = (options: Logger.Options<unknown>): Record<string, unknown> => {
+  const { fiber } = options
+  const record: Record<string, unknown> = {
+    time: options.date.toISOString(),
+    level: options.logLevel.toLowerCase(),
+    msg: messageText(options.message)
+  }
+  for (const [key, value] of Object.entries(fiber.getRef(References.CurrentLogAnnotations))) record[key] = value
+  const span = Context.getOption(fiber.context, Tracer.ParentSpan)
+  if (span._tag === "Some") {
+    record.traceId = span.value.traceId
+    record.spanId = span.value.spanId
+  }
+  if (options.cause.reasons.length > 0) record.cause = Cause.pretty(options.cause)
+  return record
+}
+
+const jsonLogger = Logger.make((options) => {
+  process.stdout.write(`${JSON.stringify(toRecord(options))}\n`)
+})
+
+const prettyLogger = Logger.make((options) => {
+  const { time, level, msg, cause, traceId: _t, spanId: _s, ...rest } = toRecord(options)
+  const extra = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ")
+  const line = `${String(time).slice(11, 23)} ${String(level).toUpperCase().padEnd(5)} ${String(msg)}${extra ? ` ${extra}` : ""}`
+  process.stdout.write(`${line}${typeof cause === "string" ? `\n${cause}` : ""}\n`)
+})
+
+/** Replaces the default logger and sets the minimum level. */
+export const loggingLayer = (format: LogFormat, level: LogLevelName) =>
+  Layer.mergeAll(
+    Logger.layer([format === "json" ? jsonLogger : prettyLogger]),
+    Layer.succeed(References.MinimumLogLevel, levelNames[level])
+  )
+
+/** The logging layer the configuration asks for. */
+export const loggingFromConfig = Layer.unwrap(
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    return loggingLayer(config.logFormat, config.logLevel)
+  })
+)

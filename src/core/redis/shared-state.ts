@@ -1,0 +1,136 @@
+/**
+ * Fast shared state for other processes: keys to read and channels to watch (the published
+ * breaker state, for one). Backed by Redis when configured, by an in-process twin otherwise; both
+ * pass one contract test suite. PostgreSQL stays the source of truth: this is a published copy.
+ */
+import { Context, Effect, Layer, Option, Queue, Schema, Stream } from "effect"
+import type { Redis } from "ioredis"
+import { RedisConnection } from "./client.ts"
+
+/** The store could not be reached or did not answer in time. */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  message: Schema.String
+}) {}
+
+export type SharedStateMode = "redis" | "in-process"
+
+export interface SharedStateShape {
+  readonly mode: SharedStateMode
+  readonly get: (key: string) => Effect.Effect<Option.Option<string>, StoreUnavailable>
+  readonly set: (key: string, value: string) => Effect.Effect<void, StoreUnavailable>
+  readonly delete: (key: string) => Effect.Effect<void, StoreUnavailable>
+  readonly publish: (channel: string, message: string) => Effect.Effect<void, StoreUnavailable>
+  /** Messages on a channel from the moment the stream starts; it survives reconnects. */
+  readonly subscribe: (channel: string) => Stream.Stream<string>
+  /** Round trip to the store, in milliseconds. */
+  readonly ping: Effect.Effect<number, StoreUnavailable>
+}
+
+export class SharedState extends Context.Service<SharedState, SharedStateShape>()("breakwater/SharedState") {
+  static readonly layer = Layer.effect(
+    SharedState,
+    Effect.gen(function* () {
+      const connection = yield* RedisConnection
+      return Option.isSome(connection.client)
+        ? yield* makeRedisState(connection.client.value, connection.prefix)
+        : makeInProcessState()
+    })
+  )
+
+  static readonly layerInProcess = Layer.sync(SharedState, () => makeInProcessState())
+}
+
+/** The twin: a map and in-memory channels, for a single process without Redis. */
+export const makeInProcessState = (): SharedStateShape => {
+  const values = new Map<string, string>()
+  const listeners = new Map<string, Set<(message: string) => void>>()
+  return {
+    mode: "in-process",
+    get: (key) => Effect.sync(() => Option.fromNullishOr(values.get(key))),
+    set: (key, value) => Effect.sync(() => void values.set(key, value)),
+    delete: (key) => Effect.sync(() => void values.delete(key)),
+    publish: (channel, message) =>
+      Effect.sync(() => {
+        for (const listener of listeners.get(channel) ?? []) listener(message)
+      }),
+    subscribe: (channel) =>
+      Stream.callback<string>((queue) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            const listener = (message: string) => void Queue.offerUnsafe(queue, message)
+            const set = listeners.get(channel) ?? new Set()
+            set.add(listener)
+            listeners.set(channel, set)
+            return listener
+          }),
+          (listener) => Effect.sync(() => listeners.get(channel)?.delete(listener))
+        )
+      ),
+    ping: Effect.succeed(0)
+  }
+}
+
+const unavailable = (what: string) => (cause: unknown) =>
+  new StoreUnavailable({ message: `redis ${what} failed: ${cause instanceof Error ? cause.message : String(cause)}` })
+
+/** The Redis implementation; subscriptions share one subscriber connection. */
+export const makeRedisState = (client: Redis, prefix: string) =>
+  Effect.gen(function* () {
+    const log = Effect.runForkWith(yield* Effect.context<never>())
+    const warn = (what: string) => (error: unknown) =>
+      void log(Effect.logWarning(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`))
+    const subscriber = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        // Subscriptions are queued while disconnected and replayed on reconnect.
+        const sub = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+        // Connection errors are logged by the main connection; without a listener ioredis would throw.
+        sub.on("error", () => undefined)
+        return sub
+      }),
+      (sub) => Effect.sync(() => sub.disconnect())
+    )
+    const listeners = new Map<string, Set<(message: string) => void>>()
+    subscriber.on("message", (channel: string, message: string) => {
+      for (const listener of listeners.get(channel) ?? []) listener(message)
+    })
+    const run = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise({ try: f, catch: unavailable(what) }).pipe(Effect.withSpan(`redis.${what}`))
+    const state: SharedStateShape = {
+      mode: "redis",
+      get: (key) => run("get", () => client.get(prefix + key)).pipe(Effect.map(Option.fromNullishOr)),
+      set: (key, value) => run("set", () => client.set(prefix + key, value)).pipe(Effect.asVoid),
+      delete: (key) => run("del", () => client.del(prefix + key)).pipe(Effect.asVoid),
+      publish: (channel, message) =>
+        run("publish", () => client.publish(prefix + channel, message)).pipe(Effect.asVoid),
+      subscribe: (channel) =>
+        Stream.callback<string>((queue) =>
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              const full = prefix + channel
+              const listener = (message: string) => void Queue.offerUnsafe(queue, message)
+              const set = listeners.get(full) ?? new Set()
+              set.add(listener)
+              listeners.set(full, set)
+              // ioredis queues SUBSCRIBE until connected and re-subscribes after a reconnect.
+              if (set.size === 1) subscriber.subscribe(full).catch(warn(`subscribe ${full}`))
+              return { full, listener }
+            }),
+            ({ full, listener }) =>
+              Effect.sync(() => {
+                const set = listeners.get(full)
+                set?.delete(listener)
+                if (set !== undefined && set.size === 0) {
+                  listeners.delete(full)
+                  subscriber.unsubscribe(full).catch(warn(`unsubscribe ${full}`))
+                }
+              })
+          )
+        ),
+      ping: Effect.gen(function* () {
+        const start = performance.now()
+        yield* run("ping", () => client.ping())
+        return performance.now() - start
+      })
+    }
+    return state
+  })

@@ -1,0 +1,29 @@
+/**
+ * Runs a program as the process' main fiber. SIGTERM and SIGINT interrupt it, so servers drain
+ * and finalizers run; a stop by signal exits 0. A configuration error prints one line naming the
+ * variables and exits 2; any other failure exits 1.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { ConfigInvalid } from "./config.ts"
+
+export const runMain = <A, E>(program: Effect.Effect<A, E>): void => {
+  const guarded = program.pipe(
+    Effect.catchIf(
+      (error): error is E & ConfigInvalid => error instanceof ConfigInvalid,
+      (error) =>
+        Effect.sync(() => {
+          process.stderr.write(`breakwater: ${error.message}\n`)
+          process.exitCode = 2
+        })
+    )
+  )
+  NodeRuntime.runMain(guarded, {
+    disableErrorReporting: false,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) return onExit(typeof process.exitCode === "number" ? process.exitCode : 0)
+      const interruptedOnly = exit.cause.reasons.length > 0 && exit.cause.reasons.every(Cause.isInterruptReason)
+      onExit(interruptedOnly ? 0 : 1)
+    }
+  })
+}

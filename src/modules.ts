@@ -1,0 +1,5 @@
+/** The capabilities of this build, in the order they are installed. One line per module. */
+import type { Module } from "./core/module.ts"
+import { systemModule } from "./plugins/system/index.ts"
+
+export const modules: ReadonlyArray<Module> = [systemModule]
