@@ -37,7 +37,7 @@ export const appLayer = (modules: ReadonlyArray<Module>, config: Layer.Layer<App
       const settings = yield* AppConfig
       const installed = Layer.mergeAll(coreModule.install, ...modules.map((m) => m.install))
       return HttpApp.pipe(
-        Layer.provide(NodeServerLive),
+        Layer.provideMerge(NodeServerLive),
         Layer.provide(installed),
         Layer.provideMerge(CoreLive),
         Layer.provide([loggingFromConfig, tracingLayer(settings.otlpEndpoint)])

@@ -36,7 +36,7 @@ export interface VariableSpec {
   readonly description: string
 }
 
-const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 65535 }))
+const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
 const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
@@ -56,7 +56,12 @@ const Format = Schema.Literals(["json", "pretty"])
 const Flag = Schema.Literals(["true", "false", "1", "0", "on", "off"])
 
 export const variables: ReadonlyArray<VariableSpec> = [
-  { name: "PORT", default: "8080", secret: false, description: "TCP port the HTTP server listens on." },
+  {
+    name: "PORT",
+    default: "8080",
+    secret: false,
+    description: "TCP port the HTTP server listens on (`0`: any free port)."
+  },
   { name: "HOST", default: "127.0.0.1", secret: false, description: "Interface to bind; `0.0.0.0` for all." },
   {
     name: "DATABASE_URL",

@@ -109,7 +109,7 @@ export const HttpApp: Layer.Layer<
     const announce = Layer.effectDiscard(
       Effect.gen(function* () {
         const server = yield* HttpServer.HttpServer
-        const address = `http://${HttpServer.formatAddress(server.address)}`
+        const address = HttpServer.formatAddress(server.address)
         yield* Effect.logInfo(`Breakwater is serving on ${address} (${routes.length} routes)`)
         yield* Effect.addFinalizer(() => Effect.logInfo("HTTP server stopping: draining in-flight requests"))
       })
