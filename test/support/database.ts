@@ -30,3 +30,10 @@ export const createTestStores = async (): Promise<TestStores> => {
 
 export const dropDatabase = (name: string): Promise<void> =>
   withAdminSql((sql) => Effect.asVoid(sql.unsafe(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)))
+
+/** An empty database (no migrations), for testing the migrator itself. */
+export const createEmptyDatabase = async (): Promise<{ readonly url: string; readonly name: string }> => {
+  const name = `${inject("runPrefix")}_${randomBytes(4).toString("hex")}`
+  await withAdminSql((sql) => sql.unsafe(`CREATE DATABASE ${ident(name)}`))
+  return { url: databaseUrl(name), name }
+}

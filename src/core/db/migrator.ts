@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { splitSqlStatements } from "./split-sql.ts"
+import { sqlErrorDetail } from "./sql-error.ts"
 
 export const migrationsDirectory = fileURLToPath(new URL("../../../migrations", import.meta.url))
 
@@ -23,6 +24,8 @@ export class MigrationError extends Schema.TaggedError<MigrationError>()("Migrat
 }) {}
 
 export interface MigrationFile {
+  /** The file name without `.sql`, e.g. `0001_installation`. */
+  readonly file: string
   readonly id: number
   readonly name: string
   readonly sql: string
@@ -42,6 +45,7 @@ export const loadMigrations = (directory: string): Effect.Effect<ReadonlyArray<M
         if (match === null) throw new Error(`migration file name ${file} must look like 0001_name.sql`)
         const sql = readFileSync(join(directory, file), "utf8")
         return {
+          file: file.slice(0, -".sql".length),
           id: Number(match[1]),
           name: match[2]!,
           sql,
@@ -87,7 +91,7 @@ export const migrateFrom = Effect.fn("Migrator.migrate")(function* (directory: s
         const sum = done.get(f.id)
         if (sum !== undefined && sum !== f.checksum) {
           return yield* new MigrationError({
-            message: `migration ${f.id}_${f.name} was changed after it was applied; add a new migration instead`
+            message: `migration ${f.file} was changed after it was applied; add a new migration instead`
           })
         }
       }
@@ -99,7 +103,7 @@ export const migrateFrom = Effect.fn("Migrator.migrate")(function* (directory: s
             .pipe(
               Effect.mapError(
                 (cause) =>
-                  new MigrationError({ message: `migration ${f.id}_${f.name} failed: ${cause.message}`, cause })
+                  new MigrationError({ message: `migration ${f.file} failed: ${sqlErrorDetail(cause)}`, cause })
               )
             )
         }
@@ -108,7 +112,8 @@ export const migrateFrom = Effect.fn("Migrator.migrate")(function* (directory: s
       return pending.map((f) => f.id)
     })
   )
-  if (applied.length > 0) yield* Effect.logInfo(`applied migrations ${applied.join(", ")}`)
+  if (applied.length > 0)
+    yield* Effect.logInfo(`applied migrations ${applied.join(", ")}`).pipe(Effect.annotateLogs({ migrations: applied }))
   return applied
 })
 

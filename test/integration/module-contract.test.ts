@@ -1,0 +1,136 @@
+/**
+ * The module contract end to end: a module's layer, routes, fibers and navigation are installed;
+ * a route without a valid permission stops the start; every registered route declares its access.
+ */
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CurrentPrincipal } from "../../src/core/auth/access.ts"
+import { isPermission } from "../../src/core/auth/permissions.ts"
+import { RouteTable } from "../../src/core/http/route.ts"
+import { defineModule } from "../../src/core/module.ts"
+import { periodicFiber, Supervisor } from "../../src/core/supervisor.ts"
+import { modules } from "../../src/modules.ts"
+import { startApp, testEnv } from "../support/app.ts"
+import { createTestStores, type TestStores } from "../support/database.ts"
+
+class Greeter extends Context.Service<Greeter, { readonly greet: (name: string) => string }>()("test/Greeter") {
+  static readonly layer = Layer.succeed(Greeter, { greet: (name: string) => `hello, ${name}` })
+}
+
+let ticks = 0
+const greeterModule = defineModule({
+  name: "greeter",
+  layer: Greeter.layer,
+  fibers: [
+    periodicFiber(
+      "greeter.ticker",
+      "50 millis",
+      Effect.sync(() => void ticks++)
+    )
+  ],
+  routes: [
+    {
+      method: "GET",
+      path: "/greet/:name",
+      access: "VIEW_DASHBOARD",
+      summary: "test route",
+      handler: Effect.gen(function* () {
+        const greeter = yield* Greeter
+        const principal = yield* CurrentPrincipal
+        const { name } = yield* HttpRouter.params
+        return HttpServerResponse.text(`${greeter.greet(name ?? "?")} (as ${principal.name})`)
+      })
+    }
+  ],
+  navigation: [
+    { label: "Greeter", path: "/greet/world", permissions: ["VIEW_DASHBOARD"], order: 50, feature: "GREETER" }
+  ]
+})
+
+let stores: TestStores
+beforeAll(async () => {
+  stores = await createTestStores()
+})
+
+const withApp = <A>(
+  env: Record<string, string>,
+  list: ReadonlyArray<typeof greeterModule>,
+  f: (app: Effect.Success<ReturnType<typeof startApp>>) => Promise<A>
+) => Effect.runPromise(Effect.scoped(Effect.flatMap(startApp(env, list), (app) => Effect.promise(() => f(app)))))
+
+describe("module contract", () => {
+  it("installs a module's services, routes, fibers and navigation entries", () =>
+    withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
+      const res = await fetch(`${app.baseUrl}/greet/ann`)
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe("hello, ann (as local operator)")
+      const page = await (await fetch(`${app.baseUrl}/about`)).text()
+      expect(page).toContain('<a href="/greet/world">Greeter</a>')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(ticks).toBeGreaterThan(0)
+      const fibers = await Effect.runPromise(Context.get(app.context, Supervisor).statuses)
+      expect(fibers.map((f) => f.name)).toEqual(["greeter.ticker", "system.sampler"])
+    }))
+
+  it("hides a navigation entry whose feature is switched off", () =>
+    withApp(testEnv(stores, { FEATURE_GREETER: "false" }), [...modules, greeterModule], async (app) => {
+      const page = await (await fetch(`${app.baseUrl}/about`)).text()
+      expect(page).not.toContain("Greeter")
+    }))
+
+  it("refuses to start when a route declares no valid permission", async () => {
+    const broken = defineModule({
+      name: "broken",
+      layer: Layer.empty,
+      routes: [
+        {
+          method: "GET",
+          path: "/oops",
+          // What a JavaScript plugin or a cast could smuggle past the type checker.
+          access: "EVERYTHING" as "public",
+          summary: "no permission",
+          handler: Effect.succeed(HttpServerResponse.text("should never serve"))
+        }
+      ]
+    })
+    const scope = await Effect.runPromise(Scope.make())
+    const exit = await Effect.runPromiseExit(startApp(testEnv(stores), [...modules, broken]).pipe(Scope.provide(scope)))
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(exit)).toContain("declares no valid permission")
+    expect(String(exit)).toContain("/oops")
+  })
+
+  it("refuses two modules declaring the same route", async () => {
+    const twin = defineModule({
+      name: "twin",
+      layer: Layer.empty,
+      routes: [
+        {
+          method: "GET",
+          path: "/about",
+          access: "public",
+          summary: "clash",
+          handler: Effect.succeed(HttpServerResponse.empty())
+        }
+      ]
+    })
+    const scope = await Effect.runPromise(Scope.make())
+    const exit = await Effect.runPromiseExit(startApp(testEnv(stores), [...modules, twin]).pipe(Scope.provide(scope)))
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    expect(String(exit)).toMatch(/route GET \/about is declared by both (system and twin|twin and system)/)
+  })
+
+  it("every registered route declares public access or a known permission", () =>
+    withApp(testEnv(stores), modules, async (app) => {
+      const routes = await Effect.runPromise(Context.get(app.context, RouteTable).routes)
+      expect(routes.length).toBeGreaterThan(5)
+      for (const r of routes)
+        expect(r.access === "public" || isPermission(r.access), `${r.method} ${r.path}`).toBe(true)
+      // The only public routes are the probes and static assets (login joins them with identity).
+      const publicPaths = routes.filter((r) => r.access === "public").map((r) => r.path)
+      for (const p of publicPaths)
+        expect(["/healthz", "/readyz", "/metrics"].includes(p) || p.startsWith("/assets/"), p).toBe(true)
+    }))
+})

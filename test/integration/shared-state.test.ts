@@ -1,0 +1,98 @@
+/**
+ * One contract, two implementations: the Redis-backed shared state and its in-process twin must
+ * behave the same for everything the breaker and the rate limits rely on.
+ */
+import { randomBytes } from "node:crypto"
+import { Effect, Fiber, Option, Schedule, Stream } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connect } from "../../src/core/redis/client.ts"
+import { makeInProcessState, makeRedisState, type SharedStateShape } from "../../src/core/redis/shared-state.ts"
+import { redisUrl } from "../support/services.ts"
+
+const prefix = `test:${randomBytes(4).toString("hex")}:`
+const client = connect(redisUrl, () => undefined)
+// The client fails fast by design: wait for the connection before the first command.
+beforeAll(() => (client.status === "ready" ? undefined : new Promise((resolve) => client.once("ready", resolve))))
+afterAll(() => client.quit())
+
+/** Waits until Redis counts `n` subscribers on a prefixed channel. */
+const subscribers = (channel: string, n: number) =>
+  Effect.promise(() => client.pubsub("NUMSUB", channel)).pipe(
+    Effect.flatMap((reply) =>
+      Number((reply as ReadonlyArray<unknown>)[1]) >= n ? Effect.void : Effect.fail("not yet")
+    ),
+    Effect.retry(Schedule.spaced("20 millis"))
+  )
+
+const implementations: ReadonlyArray<
+  readonly [string, () => Effect.Effect<SharedStateShape, never, import("effect").Scope.Scope>]
+> = [
+  ["in-process", () => Effect.succeed(makeInProcessState())],
+  ["redis", () => makeRedisState(client, prefix)]
+]
+
+const run = <A, E>(effect: Effect.Effect<A, E, import("effect").Scope.Scope>) =>
+  Effect.runPromise(Effect.scoped(effect))
+
+describe.each(implementations)("shared state (%s)", (mode, make) => {
+  it("sets, gets and deletes keys", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        expect(state.mode).toBe(mode)
+        expect(yield* state.get("k")).toEqual(Option.none())
+        yield* state.set("k", "v1")
+        yield* state.set("k", "v2")
+        expect(yield* state.get("k")).toEqual(Option.some("v2"))
+        yield* state.delete("k")
+        expect(yield* state.get("k")).toEqual(Option.none())
+      })
+    ))
+
+  it("delivers published messages to every subscriber of the channel, in order, and not to others", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        const take = (channel: string, n: number) =>
+          Effect.forkChild(Stream.runCollect(Stream.take(state.subscribe(channel), n)))
+        const a = yield* take("changes", 3)
+        const b = yield* take("changes", 3)
+        const other = yield* take("other", 1)
+        // Let the subscriptions reach the store before publishing.
+        if (mode === "redis") yield* Effect.all([subscribers(`${prefix}changes`, 1), subscribers(`${prefix}other`, 1)])
+        else yield* Effect.yieldNow
+        for (const m of ["1", "2", "3"]) yield* state.publish("changes", m)
+        yield* state.publish("other", "x")
+        expect(yield* Fiber.join(a)).toEqual(["1", "2", "3"])
+        expect(yield* Fiber.join(b)).toEqual(["1", "2", "3"])
+        expect(yield* Fiber.join(other)).toEqual(["x"])
+      }).pipe(Effect.timeout("5 seconds"))
+    ))
+
+  it("answers a ping", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        expect(yield* state.ping).toBeGreaterThanOrEqual(0)
+      })
+    ))
+})
+
+describe("redis shared state while Redis is unreachable", () => {
+  it("fails fast with StoreUnavailable instead of queueing", async () => {
+    const dead = connect("redis://127.0.0.1:1", () => undefined)
+    try {
+      const started = Date.now()
+      const result = await run(
+        Effect.gen(function* () {
+          const state = yield* makeRedisState(dead, "x:")
+          return yield* Effect.flip(state.set("k", "v"))
+        })
+      )
+      expect(result._tag).toBe("StoreUnavailable")
+      expect(Date.now() - started).toBeLessThan(2000)
+    } finally {
+      dead.disconnect()
+    }
+  })
+})
