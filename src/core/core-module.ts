@@ -3,9 +3,12 @@
  * database, Redis and the supervised fibers.
  */
 import { Effect, Layer } from "effect"
+import { HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { DatabaseInfo } from "./db/client.ts"
+import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
+import { RouteTable } from "./http/route.ts"
 import { staticRoutes } from "./http/static.ts"
 import { defineModule } from "./module.ts"
 import { Readiness } from "./readiness.ts"
@@ -75,5 +78,18 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
-  routes: [...probeRoutes, ...staticRoutes()]
+  routes: [
+    ...probeRoutes,
+    ...staticRoutes(),
+    {
+      method: "GET",
+      path: "/api/v1/openapi.json",
+      access: "public",
+      summary: "This API's OpenAPI 3.1 description, generated from the route table.",
+      handler: Effect.map(
+        Effect.flatMap(RouteTable, (t) => t.routes),
+        (routes) => HttpServerResponse.jsonUnsafe(openApiDocument(routes))
+      )
+    }
+  ]
 })

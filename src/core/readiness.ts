@@ -3,17 +3,19 @@
  * About page show it. A critical check that is down makes the process unavailable (503); a
  * non-critical one makes it degraded, still 200, because operators must reach the console to act.
  */
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 
-export type CheckStatus = "up" | "degraded" | "down"
+export const CheckStatus = Schema.Literals(["up", "degraded", "down"])
+export type CheckStatus = typeof CheckStatus.Type
 
-export interface CheckResult {
-  readonly status: CheckStatus
-  readonly latencyMs: number
-  readonly critical: boolean
-  readonly message?: string
-  readonly details?: Readonly<Record<string, unknown>>
-}
+export const CheckResult = Schema.Struct({
+  status: CheckStatus,
+  latencyMs: Schema.Number,
+  critical: Schema.Boolean,
+  message: Schema.optionalKey(Schema.String),
+  details: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type CheckResult = typeof CheckResult.Type
 
 export interface ReadinessCheck {
   readonly name: string
@@ -22,13 +24,16 @@ export interface ReadinessCheck {
   readonly run: Effect.Effect<Omit<CheckResult, "latencyMs" | "critical">, unknown>
 }
 
-export type OverallStatus = "ready" | "degraded" | "unavailable"
+export const OverallStatus = Schema.Literals(["ready", "degraded", "unavailable"])
+export type OverallStatus = typeof OverallStatus.Type
 
-export interface ReadinessReport {
-  readonly status: OverallStatus
-  readonly checkedAt: string
-  readonly checks: Readonly<Record<string, CheckResult>>
-}
+/** The body of `/readyz`. */
+export const ReadinessReport = Schema.Struct({
+  status: OverallStatus,
+  checkedAt: Schema.String,
+  checks: Schema.Record(Schema.String, CheckResult)
+})
+export type ReadinessReport = typeof ReadinessReport.Type
 
 export interface ReadinessShape {
   readonly register: (check: ReadinessCheck) => Effect.Effect<void>

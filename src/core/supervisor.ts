@@ -4,7 +4,7 @@
  * heartbeat, which resets its backoff and sets its last-success metric; its state is one of
  * Breakwater's own health components (`/readyz`, About page).
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, Layer, type Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Schema, type Scope } from "effect"
 import { Metrics } from "./observability/metrics.ts"
 
 export interface FiberSpec<R = never> {
@@ -27,17 +27,20 @@ export const periodicFiber = <R>(
   ...(backoff === undefined ? {} : { backoff })
 })
 
-export type FiberState = "running" | "backing-off"
+export const FiberState = Schema.Literals(["running", "backing-off"])
+export type FiberState = typeof FiberState.Type
 
-export interface FiberStatus {
-  readonly name: string
-  readonly state: FiberState
-  readonly restarts: number
-  readonly startedAt: number
-  readonly lastSuccessAt: number | undefined
-  readonly lastFailure: { readonly at: number; readonly message: string } | undefined
-  readonly nextRestartAt: number | undefined
-}
+/** A supervised fiber's state; times are milliseconds since the epoch. */
+export const FiberStatus = Schema.Struct({
+  name: Schema.String,
+  state: FiberState,
+  restarts: Schema.Number,
+  startedAt: Schema.Number,
+  lastSuccessAt: Schema.UndefinedOr(Schema.Number),
+  lastFailure: Schema.UndefinedOr(Schema.Struct({ at: Schema.Number, message: Schema.String })),
+  nextRestartAt: Schema.UndefinedOr(Schema.Number)
+})
+export type FiberStatus = typeof FiberStatus.Type
 
 export interface SupervisorShape {
   /** Starts a supervised fiber in the caller's scope (a module's layer): it stops when that scope closes. */

@@ -131,6 +131,37 @@ describe("module contract", () => {
       // The only public routes are the probes and static assets (login joins them with identity).
       const publicPaths = routes.filter((r) => r.access === "public").map((r) => r.path)
       for (const p of publicPaths)
-        expect(["/healthz", "/readyz", "/metrics"].includes(p) || p.startsWith("/assets/"), p).toBe(true)
+        expect(
+          ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"].includes(p) || p.startsWith("/assets/"),
+          p
+        ).toBe(true)
+    }))
+})
+
+describe("OpenAPI description", () => {
+  it("describes every API route and probe with its permission and schemas", () =>
+    withApp(testEnv(stores), modules, async (app) => {
+      const routes = await Effect.runPromise(Context.get(app.context, RouteTable).routes)
+      const res = await fetch(`${app.baseUrl}/api/v1/openapi.json`)
+      expect(res.status).toBe(200)
+      const doc = await res.json()
+      expect(doc.openapi).toBe("3.1.0")
+      const described = routes.filter(
+        (r) =>
+          (r.path.startsWith("/api/") && r.path !== "/api/v1/openapi.json") ||
+          ["/healthz", "/readyz", "/metrics"].includes(r.path)
+      )
+      expect(described.length).toBeGreaterThan(3)
+      for (const r of described) {
+        const op = doc.paths[r.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")]?.[r.method.toLowerCase()]
+        expect(op, `${r.method} ${r.path} is described`).toBeDefined()
+        expect(op.summary).toBe(r.summary)
+        if (r.access !== "public") expect(op["x-permission"]).toBe(r.access)
+        // Every JSON API read documents what it returns.
+        if (r.method === "GET" && r.path.startsWith("/api/"))
+          expect(op.responses["200"].content?.["application/json"]?.schema, `${r.path} response schema`).toBeDefined()
+      }
+      const system = doc.paths["/api/v1/system"].get.responses["200"].content["application/json"].schema
+      expect(system.required).toContain("installationId")
     }))
 })

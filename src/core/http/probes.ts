@@ -4,11 +4,11 @@
  * behind a bearer token when `METRICS_TOKEN` is set).
  */
 import { timingSafeEqual } from "node:crypto"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Option, Redacted, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config.ts"
 import { Metrics } from "../observability/metrics.ts"
-import { Readiness } from "../readiness.ts"
+import { Readiness, ReadinessReport } from "../readiness.ts"
 import type { RouteSpec } from "./route.ts"
 
 const sameSecret = (given: string, expected: string): boolean => {
@@ -23,6 +23,7 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     path: "/healthz",
     access: "public",
     summary: "Liveness: 200 while the process serves requests.",
+    docs: { response: Schema.Struct({ status: Schema.Literal("ok") }), tags: ["probes"] },
     handler: Effect.succeed(
       HttpServerResponse.jsonUnsafe({ status: "ok" }, { headers: { "cache-control": "no-store" } })
     )
@@ -32,6 +33,11 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     path: "/readyz",
     access: "public",
     summary: "Readiness: each dependency's status and latency; 503 while a critical one is down.",
+    docs: {
+      response: ReadinessReport,
+      responses: { 503: "A critical dependency (the database) is down; the body is the same report." },
+      tags: ["probes"]
+    },
     handler: Effect.gen(function* () {
       const report = yield* (yield* Readiness).report
       return HttpServerResponse.jsonUnsafe(report, {
@@ -45,6 +51,7 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     path: "/metrics",
     access: "public",
     summary: "Prometheus metrics (bearer token when METRICS_TOKEN is set).",
+    docs: { responses: { 401: "METRICS_TOKEN is set and the bearer token is missing or wrong." }, tags: ["probes"] },
     handler: Effect.gen(function* () {
       const config = yield* AppConfig
       if (Option.isSome(config.metricsToken)) {

@@ -19,6 +19,17 @@ export type RequestServices =
   | HttpServerRequest.ParsedSearchParams
   | CurrentPrincipal
 
+/** What the OpenAPI description says about a route's input and output. */
+export interface RouteDocs {
+  readonly params?: Schema.Top
+  readonly query?: Schema.Top
+  readonly body?: Schema.Top
+  readonly response?: Schema.Top
+  /** Further answers besides the standard errors, e.g. `{ 409: "another reset won" }`. */
+  readonly responses?: Readonly<Record<number, string>>
+  readonly tags?: ReadonlyArray<string>
+}
+
 export interface RouteSpec<R = never> {
   readonly method: HttpMethod
   /** A path template, e.g. `/api/v1/breaker/:scope`. */
@@ -27,6 +38,8 @@ export interface RouteSpec<R = never> {
   /** One line for the route listing and docs. */
   readonly summary: string
   readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R | RequestServices>
+  /** Schemas for the OpenAPI description (`/api/*` routes should have them). */
+  readonly docs?: RouteDocs
 }
 
 /** A route whose module services are already provided. */

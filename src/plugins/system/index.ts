@@ -10,7 +10,7 @@ import { fragment, page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
 import { Readiness } from "../../core/readiness.ts"
 import { periodicFiber } from "../../core/supervisor.ts"
-import { SystemInfo } from "./system-info.ts"
+import { SystemInfo, SystemSnapshot } from "./system-info.ts"
 
 const dashboardData = Effect.gen(function* () {
   const report = yield* (yield* Readiness).report
@@ -69,6 +69,7 @@ export const systemModule = defineModule({
       path: "/api/v1/system",
       access: "VIEW_DASHBOARD",
       summary: "The About information as JSON.",
+      docs: { response: SystemSnapshot, tags: ["system"] },
       handler: Effect.map(
         Effect.flatMap(SystemInfo, (s) => s.snapshot),
         (d) => HttpServerResponse.jsonUnsafe(d)

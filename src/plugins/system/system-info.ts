@@ -4,37 +4,40 @@
  * memory, database round trip).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { AppConfig } from "../../core/config.ts"
-import { DatabaseInfo, type DatabaseMode } from "../../core/db/client.ts"
+import { DatabaseInfo } from "../../core/db/client.ts"
 import { db, first } from "../../core/db/query.ts"
 import { Metrics } from "../../core/observability/metrics.ts"
-import { SharedState, type SharedStateMode } from "../../core/redis/shared-state.ts"
-import { type FiberStatus, Supervisor } from "../../core/supervisor.ts"
+import { SharedState } from "../../core/redis/shared-state.ts"
+import { FiberStatus, Supervisor } from "../../core/supervisor.ts"
 import { startedAt, version } from "../../core/version.ts"
 
-export interface Sample {
-  readonly at: number
-  readonly eventLoopDelayP99Ms: number
-  readonly rssBytes: number
-  readonly heapUsedBytes: number
-  readonly databaseRoundTripMs: number
-}
+export const Sample = Schema.Struct({
+  at: Schema.Number,
+  eventLoopDelayP99Ms: Schema.Number,
+  rssBytes: Schema.Number,
+  heapUsedBytes: Schema.Number,
+  databaseRoundTripMs: Schema.Number
+})
+export type Sample = typeof Sample.Type
 
-export interface SystemSnapshot {
-  readonly version: string
-  readonly nodeVersion: string
-  readonly startedAt: string
-  readonly uptimeSeconds: number
-  readonly installationId: string
-  readonly installedAt: string
-  readonly database: { readonly mode: DatabaseMode; readonly location: string }
-  readonly redis: { readonly mode: SharedStateMode }
-  readonly listen: string
-  readonly fibers: ReadonlyArray<FiberStatus>
-  readonly latestSample: Sample | undefined
-}
+/** The body of `GET /api/v1/system` and the data of the About page. */
+export const SystemSnapshot = Schema.Struct({
+  version: Schema.String,
+  nodeVersion: Schema.String,
+  startedAt: Schema.String,
+  uptimeSeconds: Schema.Number,
+  installationId: Schema.String,
+  installedAt: Schema.String,
+  database: Schema.Struct({ mode: Schema.Literals(["external", "embedded"]), location: Schema.String }),
+  redis: Schema.Struct({ mode: Schema.Literals(["redis", "in-process"]) }),
+  listen: Schema.String,
+  fibers: Schema.Array(FiberStatus),
+  latestSample: Schema.UndefinedOr(Sample)
+})
+export type SystemSnapshot = typeof SystemSnapshot.Type
 
 export interface SystemInfoShape {
   readonly snapshot: Effect.Effect<SystemSnapshot>
