@@ -8,5 +8,8 @@ if (major < 24) {
   )
   process.exit(2)
 }
+// Cache compiled modules on disk: later runs start much faster.
+const { enableCompileCache } = await import("node:module")
+enableCompileCache()
 const { main } = await import("../src/cli.ts")
 main()

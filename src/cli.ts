@@ -2,7 +2,7 @@
  * The `breakwater` command: `serve` (the default) and `migrate`. Later capabilities add their
  * subcommands here (user, apikey, breaker, audit verify, drill).
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { AppConfig } from "./core/config.ts"
@@ -10,7 +10,7 @@ import { DatabaseInfo, DatabaseLive } from "./core/db/client.ts"
 import { loggingFromConfig } from "./core/observability/logging.ts"
 import { runMain } from "./core/run.ts"
 import { version } from "./core/version.ts"
-import { serve } from "./main.ts"
+import { serve } from "./serve.ts"
 
 const serveCommand = Command.make("serve", {}, () => serve).pipe(
   Command.withDescription("Serve the console, the API and /metrics (the default).")

@@ -1,10 +1,10 @@
-/** Serves Breakwater: builds the application layer from the environment and launches it. */
-import { Layer } from "effect"
-import { appLayer } from "./app.ts"
-import { AppConfig } from "./core/config.ts"
-import { runMain } from "./core/run.ts"
-import { modules } from "./modules.ts"
+/**
+ * `npm start`: builds the application layer from the environment and launches it. Node's compile
+ * cache is enabled first (before the application's modules load), so a second start skips most
+ * of the module compilation.
+ */
+import { enableCompileCache } from "node:module"
 
-export const serve = Layer.launch(appLayer(modules, AppConfig.layer))
-
-if (import.meta.main) runMain(serve)
+enableCompileCache()
+const [{ runMain }, { serve }] = await Promise.all([import("./core/run.ts"), import("./serve.ts")])
+runMain(serve)

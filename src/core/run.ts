@@ -3,7 +3,7 @@
  * and finalizers run; a stop by signal exits 0. A configuration error prints one line naming the
  * variables and exits 2; any other failure exits 1.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { ConfigInvalid } from "./config.ts"
 

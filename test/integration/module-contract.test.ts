@@ -4,7 +4,7 @@
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { CurrentPrincipal } from "../../src/core/auth/access.ts"
 import { isPermission } from "../../src/core/auth/permissions.ts"
 import { RouteTable } from "../../src/core/http/route.ts"

@@ -3,10 +3,8 @@
  * served on a private loopback port, so the same SQL client and the same migrations work with
  * no database installed. One connection at a time: PGlite is single-session.
  */
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Effect, Redacted, Schema, type Scope } from "effect"
 
 export class EmbeddedDatabaseError extends Schema.TaggedError<EmbeddedDatabaseError>()("EmbeddedDatabaseError", {
@@ -35,7 +33,18 @@ export const startEmbeddedDatabase = (
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          mkdirSync(directory, { recursive: true })
+          // Loaded only in embedded mode: the WASM build is large.
+          const { PGlite } = await import("@electric-sql/pglite")
+          if (!existsSync(directory)) {
+            // Create the cluster in a staging directory and move it into place only once complete,
+            // so a first start interrupted mid-initdb never leaves a directory that cannot open.
+            const staging = `${directory}.init-${process.pid}`
+            rmSync(staging, { recursive: true, force: true })
+            mkdirSync(staging, { recursive: true })
+            const fresh = await PGlite.create({ dataDir: staging })
+            await fresh.close()
+            renameSync(staging, directory)
+          }
           return await PGlite.create({ dataDir: directory })
         },
         catch: (cause) =>
@@ -46,6 +55,7 @@ export const startEmbeddedDatabase = (
     const server = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
+          const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket")
           const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
           await server.start()
           return server

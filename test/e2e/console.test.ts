@@ -1,0 +1,105 @@
+/**
+ * The console in a real headless Chromium against the whole app on real PostgreSQL and Redis:
+ * what an operator sees, that navigation works, and that htmx is live and keeps the dashboard fresh.
+ */
+import { readFile } from "node:fs/promises"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { startAppPromise, testEnv } from "../support/app.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { createTestStores } from "../support/database.ts"
+
+const skipReason = browserSkipReason()
+
+const packageVersion = async (): Promise<string> => {
+  const pkg: unknown = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8"))
+  if (typeof pkg !== "object" || pkg === null || !("version" in pkg) || typeof pkg.version !== "string") {
+    throw new Error("package.json has no version")
+  }
+  return pkg.version
+}
+
+describe.skipIf(skipReason !== undefined)("console in Chromium", () => {
+  let app: Awaited<ReturnType<typeof startAppPromise>>
+  let browser: OpenBrowser
+  // Uncaught script errors would mean a broken console even when the markup looks right.
+  const pageErrors: Array<string> = []
+
+  beforeAll(async () => {
+    app = await startAppPromise(testEnv(await createTestStores()))
+    browser = await openBrowser()
+    browser.page.on("pageerror", (error) => pageErrors.push(error.message))
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app?.stop()
+  })
+
+  const nav = () => browser.page.getByRole("navigation", { name: "Main" })
+
+  it("shows the dashboard with its navigation, and htmx is loaded", async () => {
+    const { page } = browser
+    const response = await page.goto(`${app.baseUrl}/`)
+    expect(response?.status()).toBe(200)
+    expect(await page.title()).toContain("Dashboard · Breakwater")
+    await expect.poll(() => nav().getByRole("link", { name: "Dashboard", exact: true }).count()).toBe(1)
+    await expect.poll(() => nav().getByRole("link", { name: "About", exact: true }).count()).toBe(1)
+    // app.js marks the document on DOMContentLoaded: "ready" with htmx, "missing" without.
+    await page.waitForFunction(() => document.documentElement.dataset.htmx !== undefined, undefined, {
+      timeout: 5_000
+    })
+    expect(await page.evaluate(() => document.documentElement.dataset.htmx)).toBe("ready")
+    expect(pageErrors).toEqual([])
+  })
+
+  it("refreshes the dashboard status through htmx polling", async () => {
+    const { page } = browser
+    const section = page.locator("#dashboard-status")
+    expect(await section.getAttribute("hx-get")).toBe("/dashboard/status")
+    expect(await section.getAttribute("hx-trigger")).toBe("every 5s")
+    // Mark the current section: an outerHTML swap replaces it with an unmarked one.
+    await section.evaluate((el) => {
+      if (el instanceof HTMLElement) el.dataset.stale = "yes"
+    })
+    const request = await page.waitForRequest((r) => new URL(r.url()).pathname === "/dashboard/status", {
+      timeout: 8_000
+    })
+    const response = await request.response()
+    expect(response?.status()).toBe(200)
+    await page.waitForFunction(
+      () => {
+        const el = document.getElementById("dashboard-status")
+        return el !== null && el.dataset.stale === undefined
+      },
+      undefined,
+      { timeout: 3_000 }
+    )
+    // The swapped-in section keeps polling and still shows each store.
+    expect(await section.getAttribute("hx-trigger")).toBe("every 5s")
+    expect(await page.locator('#dashboard-status [data-check="database"]').count()).toBe(1)
+    expect(await page.locator('#dashboard-status [data-check="redis"]').count()).toBe(1)
+    expect(pageErrors).toEqual([])
+  })
+
+  it("navigates to About, which shows the version and the sampler fiber", async () => {
+    const { page } = browser
+    await nav().getByRole("link", { name: "About", exact: true }).click()
+    await page.waitForURL(`${app.baseUrl}/about`, { timeout: 5_000 })
+    expect(await page.title()).toContain("Breakwater")
+    expect(await nav().getByRole("link", { name: "About", exact: true }).getAttribute("aria-current")).toBe("page")
+    expect(await page.locator('[data-field="version"]').textContent()).toBe(await packageVersion())
+    const sampler = page.locator('#fibers tr[data-fiber="system.sampler"]')
+    expect(await sampler.count()).toBe(1)
+    expect(await sampler.locator("code").textContent()).toBe("system.sampler")
+    expect(pageErrors).toEqual([])
+  })
+
+  it("shows the 404 page with the request id of the response", async () => {
+    const { page } = browser
+    const response = await page.goto(`${app.baseUrl}/no/such/page`)
+    expect(response?.status()).toBe(404)
+    const requestId = await response?.headerValue("x-request-id")
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("404 · Not found")
+    expect(await page.locator(".error-page code").textContent()).toBe(requestId)
+  })
+})
