@@ -16,10 +16,9 @@ const otlpLayer = (url: string) =>
       ])
       return NodeSdk.layer(() => ({
         resource: { serviceName: "breakwater", serviceVersion: version },
-        spanProcessor: new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: `${url.replace(/\/+$/, "")}/v1/traces` }),
-          { scheduledDelayMillis: 500 }
-        )
+        spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url.replace(/\/+$/, "")}/v1/traces` }), {
+          scheduledDelayMillis: 500
+        })
       }))
     })
   )
