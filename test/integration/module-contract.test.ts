@@ -2,11 +2,12 @@
  * The module contract end to end: a module's layer, routes, fibers and navigation are installed;
  * a route without a valid permission stops the start; every registered route declares its access.
  */
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { beforeAll, describe, expect, it } from "vitest"
 import { CurrentPrincipal } from "../../src/core/auth/access.ts"
 import { isPermission } from "../../src/core/auth/permissions.ts"
+import { decodeJson } from "../../src/core/http/decode.ts"
 import { RouteTable } from "../../src/core/http/route.ts"
 import { defineModule } from "../../src/core/module.ts"
 import { periodicFiber, Supervisor } from "../../src/core/supervisor.ts"
@@ -41,6 +42,32 @@ const greeterModule = defineModule({
         const { name } = yield* HttpRouter.params
         return HttpServerResponse.text(`${greeter.greet(name ?? "?")} (as ${principal.name})`)
       })
+    },
+    {
+      method: "GET",
+      path: "/api/v1/kaboom",
+      access: "VIEW_DASHBOARD",
+      summary: "a bug",
+      docs: { response: Schema.String },
+      handler: Effect.die(new Error("kaboom: internal detail"))
+    },
+    {
+      method: "GET",
+      path: "/kaboom",
+      access: "VIEW_DASHBOARD",
+      summary: "a bug on a page",
+      handler: Effect.die(new Error("kaboom: internal detail"))
+    },
+    {
+      method: "POST",
+      path: "/api/v1/greetings",
+      access: "VIEW_DASHBOARD",
+      summary: "decodes a body",
+      docs: { body: Schema.Struct({ name: Schema.String, times: Schema.Int }), response: Schema.String },
+      handler: Effect.gen(function* () {
+        const body = yield* decodeJson(Schema.Struct({ name: Schema.String, times: Schema.Int }))
+        return HttpServerResponse.text(body.name.repeat(body.times))
+      })
     }
   ],
   navigation: [
@@ -71,6 +98,45 @@ describe("module contract", () => {
       expect(ticks).toBeGreaterThan(0)
       const fibers = await Effect.runPromise(Context.get(app.context, Supervisor).statuses)
       expect(fibers.map((f) => f.name)).toEqual(["greeter.ticker", "system.sampler"])
+    }))
+
+  it("answers an unexpected failure with a 500 that carries the request id and no internals", () =>
+    withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
+      const api = await fetch(`${app.baseUrl}/api/v1/kaboom`)
+      expect(api.status).toBe(500)
+      const body = await api.json()
+      expect(body.error).toEqual({
+        code: "internal",
+        message: "Something went wrong on our side.",
+        requestId: api.headers.get("x-request-id")
+      })
+      const page = await fetch(`${app.baseUrl}/kaboom`)
+      expect(page.status).toBe(500)
+      const html = await page.text()
+      expect(html).toContain("500 · Internal error")
+      expect(html).toContain(page.headers.get("x-request-id"))
+      expect(html).not.toContain("kaboom")
+    }))
+
+  it("answers bad input with 400 naming each field and its problem", () =>
+    withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
+      const post = (body: string) =>
+        fetch(`${app.baseUrl}/api/v1/greetings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body
+        })
+      const ok = await post(JSON.stringify({ name: "ab", times: 2 }))
+      expect(await ok.text()).toBe("abab")
+      const bad = await post(JSON.stringify({ name: 3, times: 1.5 }))
+      expect(bad.status).toBe(400)
+      const { error } = await bad.json()
+      expect(error.code).toBe("bad_request")
+      expect(error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["name", "times"])
+      expect(error.message).toContain("times")
+      const malformed = await post("{not json")
+      expect(malformed.status).toBe(400)
+      expect((await malformed.json()).error.code).toBe("bad_request")
     }))
 
   it("hides a navigation entry whose feature is switched off", () =>
