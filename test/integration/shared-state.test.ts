@@ -4,13 +4,14 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Fiber, Option, Schedule, Stream } from "effect"
+import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connect } from "../../src/core/redis/client.ts"
 import { makeInProcessState, makeRedisState, type SharedStateShape } from "../../src/core/redis/shared-state.ts"
 import { redisUrl } from "../support/services.ts"
 
 const prefix = `test:${randomBytes(4).toString("hex")}:`
-const client = connect(redisUrl, () => undefined)
+const client = connect(redisUrl, () => undefined, Redis)
 // The client fails fast by design: wait for the connection before the first command.
 beforeAll(() => (client.status === "ready" ? undefined : new Promise((resolve) => client.once("ready", resolve))))
 afterAll(() => client.quit())
@@ -80,7 +81,7 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
 
 describe("redis shared state while Redis is unreachable", () => {
   it("fails fast with StoreUnavailable instead of queueing", async () => {
-    const dead = connect("redis://127.0.0.1:1", () => undefined)
+    const dead = connect("redis://127.0.0.1:1", () => undefined, Redis)
     try {
       const started = Date.now()
       const result = await run(

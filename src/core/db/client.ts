@@ -31,9 +31,25 @@ export const describeUrl = (url: string): string => {
   }
 }
 
+/** Host, port and database from the URL too: the client names its spans from these fields. */
+const urlParts = (url: string) => {
+  try {
+    const parsed = new URL(url)
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
+    return {
+      host: parsed.hostname,
+      port: parsed.port === "" ? 5432 : Number(parsed.port),
+      ...(database === "" ? {} : { database })
+    }
+  } catch {
+    return {}
+  }
+}
+
 const clientLayer = (url: Redacted.Redacted<string>, maxConnections: number) =>
   PgClient.layer({
     url,
+    ...urlParts(Redacted.value(url)),
     maxConnections,
     applicationName: "breakwater",
     connectTimeout: "5 seconds",

@@ -5,6 +5,7 @@
 
 import { randomUUID } from "node:crypto"
 import { createServer } from "node:http"
+import { flushCompileCache } from "node:module"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Clock, Effect, Layer, type Scope } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"

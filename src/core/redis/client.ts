@@ -4,7 +4,7 @@
  * the background every second at most, so the process notices Redis' return within seconds.
  */
 import { Context, Effect, Layer, Option, Redacted } from "effect"
-import { Redis } from "ioredis"
+import type { Redis } from "ioredis"
 import { AppConfig } from "../config.ts"
 
 export interface RedisConnectionShape {
@@ -25,8 +25,10 @@ export class RedisConnection extends Context.Service<RedisConnection, RedisConne
       const url = Redacted.value(config.redisUrl.value)
       // Connection events arrive outside any fiber; log them with this layer's logger.
       const log = Effect.runForkWith(yield* Effect.context<never>())
+      // ioredis is loaded only when Redis is configured.
+      const { Redis } = yield* Effect.promise(() => import("ioredis"))
       const client = yield* Effect.acquireRelease(
-        Effect.sync(() => connect(url, log)),
+        Effect.sync(() => connect(url, log, Redis)),
         (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
       )
       return { client: Option.some(client), prefix: config.redisKeyPrefix }
@@ -35,8 +37,12 @@ export class RedisConnection extends Context.Service<RedisConnection, RedisConne
 }
 
 /** A fail-fast client; errors are logged once per outage instead of once per retry. */
-export const connect = (url: string, log: (effect: Effect.Effect<void>) => unknown): Redis => {
-  const client = new Redis(url, {
+export const connect = (
+  url: string,
+  log: (effect: Effect.Effect<void>) => unknown,
+  RedisClient: typeof Redis
+): Redis => {
+  const client = new RedisClient(url, {
     enableOfflineQueue: false,
     commandTimeout: 1000,
     connectTimeout: 2000,
