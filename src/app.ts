@@ -4,6 +4,7 @@
  * tracing) is provided to the whole graph.
  */
 import { Effect, Layer } from "effect"
+import { Audit } from "./core/audit/audit.ts"
 import { AccessControl } from "./core/auth/access.ts"
 import { AppConfig } from "./core/config.ts"
 import { coreModule } from "./core/core-module.ts"
@@ -21,12 +22,15 @@ import { SharedState } from "./core/redis/shared-state.ts"
 import { Supervisor } from "./core/supervisor.ts"
 
 /** Everything core provides to modules; needs only the configuration. */
-export const CoreLive = Layer.mergeAll(
-  Supervisor.layer,
-  Navigation.layer,
-  DatabaseLive,
-  SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
-).pipe(
+export const CoreLive = Audit.layer.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(
+      Supervisor.layer,
+      Navigation.layer,
+      DatabaseLive,
+      SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
+    )
+  ),
   Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer, AccessControl.layerLocalOperator))
 )
 

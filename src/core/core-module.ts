@@ -5,6 +5,7 @@
 import { Effect, Layer } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
+import { sealerFiber } from "./audit/sealer.ts"
 import { DatabaseInfo } from "./db/client.ts"
 import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
@@ -78,6 +79,7 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
+  fibers: [sealerFiber],
   routes: [
     ...probeRoutes,
     ...staticRoutes(),

@@ -8,6 +8,7 @@
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
+import type { Audit } from "./audit/audit.ts"
 import type { AccessControl } from "./auth/access.ts"
 import type { AppConfig } from "./config.ts"
 import type { DatabaseInfo } from "./db/client.ts"
@@ -22,6 +23,7 @@ import { type FiberSpec, Supervisor } from "./supervisor.ts"
 /** What core provides to every module. */
 export type CoreServices =
   | AppConfig
+  | Audit
   | Metrics
   | SqlClient.SqlClient
   | PgClient.PgClient
