@@ -3,11 +3,12 @@
  * of figures, the baselines measured in the same run, their ratios and the issues' targets.
  * Benchmarks are not part of `npm test`.
  */
+import { audit } from "./audit.bench.ts"
 import type { Benchmark, Row } from "./harness.ts"
 import { http } from "./http.bench.ts"
 import { startup } from "./startup.bench.ts"
 
-const all: ReadonlyArray<Benchmark> = [startup, http]
+const all: ReadonlyArray<Benchmark> = [startup, http, audit]
 
 const wanted = process.argv.slice(2)
 const selected = wanted.length === 0 ? all : all.filter((b) => wanted.includes(b.name))

@@ -3,12 +3,13 @@
  * caller's transaction); standalone entries (logins, denials) go through a writer actor that
  * commits them in groups, and the caller resumes only once its entry is durable.
  */
-import { Clock, Context, Deferred, Effect, Layer, Queue, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { RequestInfo } from "../http/request-info.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { Supervisor } from "../supervisor.ts"
 import type { AuditEntryInput } from "./entry.ts"
+import { makeGroupWriter, type Waiting } from "./group-writer.ts"
 import { insertEntries } from "./store.ts"
 
 export class AuditWriteFailed extends Schema.TaggedError<AuditWriteFailed>()("AuditWriteFailed", {
@@ -20,12 +21,6 @@ export interface AuditShape {
   readonly record: (entry: AuditEntryInput) => Effect.Effect<void, AuditWriteFailed>
   /** Records an entry in the current transaction: it commits or rolls back with the change. */
   readonly recordInTransaction: (entry: AuditEntryInput) => Effect.Effect<void, SqlError.SqlError>
-}
-
-interface Pending {
-  readonly entry: AuditEntryInput
-  readonly done: Deferred.Deferred<void, AuditWriteFailed>
-  readonly enqueuedAt: number
 }
 
 /** Most entries one statement carries; more wait for the next group. */
@@ -61,79 +56,71 @@ export class Audit extends Context.Service<Audit, AuditShape>()("breakwater/Audi
         labelNames: ["action"]
       })
 
+      /** Counts a group's entries, one metric update per distinct label set. */
       const counted = (entries: ReadonlyArray<AuditEntryInput>) => {
+        const byEvent = new Map<string, { event_type: string; outcome: string; n: number }>()
+        const byAction = new Map<string, number>()
         for (const e of entries) {
-          events.inc({ event_type: e.action, outcome: e.outcome })
+          const key = `${e.action}\u0000${e.outcome}`
+          const seen = byEvent.get(key)
+          if (seen === undefined) byEvent.set(key, { event_type: e.action, outcome: e.outcome, n: 1 })
+          else seen.n++
           if (e.outcome === "success" && (e.actor.type === "user" || e.actor.type === "api_key"))
-            adminActions.inc({ action: e.action })
+            byAction.set(e.action, (byAction.get(e.action) ?? 0) + 1)
         }
+        for (const { n, ...labels } of byEvent.values()) events.inc(labels, n)
+        for (const [action, n] of byAction) adminActions.inc({ action }, n)
       }
 
       /** Fills in the request's address and id when the caller did not. */
       const withRequest = (entry: AuditEntryInput) =>
-        Effect.gen(function* () {
-          const info = yield* RequestInfo
-          const inRequest = info.requestId !== "none"
-          const complete: AuditEntryInput = {
+        Effect.withFiber((fiber) => {
+          const info = fiber.getRef(RequestInfo)
+          if (info.requestId === "none" || (entry.clientAddress !== undefined && entry.requestId !== undefined))
+            return Effect.succeed(entry)
+          return Effect.succeed<AuditEntryInput>({
             ...entry,
-            clientAddress: entry.clientAddress ?? (inRequest ? info.clientAddress : undefined),
-            requestId: entry.requestId ?? (inRequest ? info.requestId : undefined)
-          }
-          return complete
+            clientAddress: entry.clientAddress ?? info.clientAddress,
+            requestId: entry.requestId ?? info.requestId
+          })
         })
 
-      const queue = yield* Queue.unbounded<Pending>()
-
-      const writeGroup = (group: ReadonlyArray<Pending>) =>
+      const writeGroup = (group: ReadonlyArray<Waiting>) =>
         Effect.gen(function* () {
+          const entries = group.map((w) => w.entry)
           const result = yield* Effect.exit(
-            insertEntries(group.map((p) => p.entry)).pipe(Effect.provideService(SqlClient.SqlClient, sql))
+            insertEntries(entries).pipe(Effect.provideService(SqlClient.SqlClient, sql))
           )
-          const now = yield* Clock.currentTimeMillis
-          if (result._tag === "Success") {
-            counted(group.map((p) => p.entry))
-            for (const p of group) {
-              latency.observe((now - p.enqueuedAt) / 1000)
-              yield* Deferred.succeed(p.done, undefined)
-            }
-          } else {
+          if (result._tag === "Failure") {
             failures.inc({ reason: "database" }, group.length)
             yield* Effect.logError(`audit group of ${group.length} entries could not be written`, result.cause)
-            const error = new AuditWriteFailed({ message: "the audit log could not be written" })
-            for (const p of group) yield* Deferred.fail(p.done, error)
+            return false
           }
+          counted(entries)
+          const now = performance.now()
+          for (const w of group) latency.observe((now - w.enqueuedAt) / 1000)
+          return true
         })
 
-      const writer = (heartbeat: Effect.Effect<void>) =>
-        Queue.takeBetween(queue, 1, MAX_GROUP).pipe(
-          Effect.flatMap(writeGroup),
-          Effect.andThen(heartbeat),
-          Effect.forever
-        )
-
+      const writer = makeGroupWriter(MAX_GROUP, writeGroup)
       yield* supervisor.start({
         name: "audit.writer",
         run: (heartbeat) =>
-          Effect.asVoid(
-            Effect.all(
-              Array.from({ length: WRITERS }, () => writer(heartbeat)),
-              { concurrency: "unbounded" }
-            )
+          Effect.all(
+            Array.from({ length: WRITERS }, () => writer.loop(heartbeat)),
+            { concurrency: "unbounded", discard: true }
           )
       })
-      // On shutdown, write what is still queued before the pool closes.
-      yield* Effect.addFinalizer(() =>
-        Effect.flatMap(Queue.clear(queue), (rest) => (rest.length === 0 ? Effect.void : writeGroup(rest)))
-      )
+      // On shutdown, write what is still waiting before the pool closes.
+      yield* Effect.addFinalizer(() => writer.drain)
 
       return Audit.of({
         record: (entry) =>
-          Effect.gen(function* () {
-            const done = yield* Deferred.make<void, AuditWriteFailed>()
-            const enqueuedAt = yield* Clock.currentTimeMillis
-            yield* Queue.offer(queue, { entry: yield* withRequest(entry), done, enqueuedAt })
-            yield* Deferred.await(done)
-          }),
+          Effect.flatMap(withRequest(entry), writer.submit).pipe(
+            Effect.catchTag("GroupWriteFailed", () =>
+              Effect.fail(new AuditWriteFailed({ message: "the audit log could not be written" }))
+            )
+          ),
         recordInTransaction: (entry) =>
           Effect.gen(function* () {
             const start = yield* Clock.currentTimeMillis
