@@ -1,5 +1,6 @@
 /** The capabilities of this build, in the order they are installed. One line per module. */
 import type { Module } from "./core/module.ts"
+import { auditLogModule } from "./plugins/audit-log/index.ts"
 import { systemModule } from "./plugins/system/index.ts"
 
-export const modules: ReadonlyArray<Module> = [systemModule]
+export const modules: ReadonlyArray<Module> = [systemModule, auditLogModule]
