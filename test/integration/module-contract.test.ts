@@ -97,7 +97,7 @@ describe("module contract", () => {
       await new Promise((r) => setTimeout(r, 200))
       expect(ticks).toBeGreaterThan(0)
       const fibers = await Effect.runPromise(Context.get(app.context, Supervisor).statuses)
-      expect(fibers.map((f) => f.name)).toEqual(["greeter.ticker", "system.sampler"])
+      expect(fibers.map((f) => f.name)).toEqual(["audit.sealer", "audit.writer", "greeter.ticker", "system.sampler"])
     }))
 
   it("answers an unexpected failure with a 500 that carries the request id and no internals", () =>
