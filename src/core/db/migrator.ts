@@ -79,12 +79,15 @@ export const migrateFrom = Effect.fn("Migrator.migrate")(function* (directory: s
     Effect.gen(function* () {
       yield* sql`SELECT pg_advisory_xact_lock(${LOCK_KEY})`
       // The bookkeeping table is the one table not created by a migration: it records them.
-      yield* sql`CREATE TABLE IF NOT EXISTS breakwater_migrations (
-        id integer PRIMARY KEY,
-        name text NOT NULL,
-        checksum text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`
+      // Created only when missing, so a role without CREATE can start once the owner has migrated.
+      const [known] = yield* sql<{ exists: boolean }>`SELECT to_regclass('breakwater_migrations') IS NOT NULL AS exists`
+      if (known?.exists !== true)
+        yield* sql`CREATE TABLE breakwater_migrations (
+          id integer PRIMARY KEY,
+          name text NOT NULL,
+          checksum text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`
       const rows = yield* sql<AppliedRow>`SELECT id, checksum FROM breakwater_migrations ORDER BY id`
       const done = new Map(rows.map((r) => [r.id, r.checksum]))
       for (const f of files) {
