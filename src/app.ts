@@ -5,7 +5,8 @@
  */
 import { Effect, Layer } from "effect"
 import { Audit } from "./core/audit/audit.ts"
-import { AccessControl } from "./core/auth/access.ts"
+import { ApiKeyAuthenticatorLive } from "./core/auth/api-keys.ts"
+import { IdentityLive } from "./core/auth/identity.ts"
 import { AppConfig } from "./core/config.ts"
 import { coreModule } from "./core/core-module.ts"
 import { DatabaseLive } from "./core/db/client.ts"
@@ -22,7 +23,9 @@ import { SharedState } from "./core/redis/shared-state.ts"
 import { Supervisor } from "./core/supervisor.ts"
 
 /** Everything core provides to modules; needs only the configuration. */
-export const CoreLive = Audit.layer.pipe(
+export const CoreLive = IdentityLive.pipe(
+  Layer.provideMerge(ApiKeyAuthenticatorLive),
+  Layer.provideMerge(Audit.layer),
   Layer.provideMerge(
     Layer.mergeAll(
       Supervisor.layer,
@@ -31,7 +34,7 @@ export const CoreLive = Audit.layer.pipe(
       SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
     )
   ),
-  Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer, AccessControl.layerLocalOperator))
+  Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer))
 )
 
 /** Core, the modules and the HTTP server, for a given configuration layer. */

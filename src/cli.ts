@@ -1,12 +1,14 @@
 /**
- * The `breakwater` command: `serve` (the default), `migrate`, `audit verify`; one file per
+ * The `breakwater` command: `serve` (the default), `migrate`, `audit verify`, `user …`; one file per
  * command group under `src/cli/`.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
+import { apikeyCommand } from "./cli/apikey.ts"
 import { auditCommand } from "./cli/audit.ts"
 import { migrateCommand } from "./cli/migrate.ts"
+import { userCommand } from "./cli/user.ts"
 import { runMain } from "./core/run.ts"
 import { version } from "./core/version.ts"
 import { serve } from "./serve.ts"
@@ -17,7 +19,7 @@ const serveCommand = Command.make("serve", {}, () => serve).pipe(
 
 export const breakwater = Command.make("breakwater", {}, () => serve).pipe(
   Command.withDescription("Breakwater: the operations control plane for trading platforms."),
-  Command.withSubcommands([serveCommand, migrateCommand, auditCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, auditCommand, userCommand, apikeyCommand])
 )
 
 export const main = (): void => runMain(breakwater.pipe(Command.run({ version }), Effect.provide(NodeServices.layer)))

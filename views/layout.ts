@@ -1,4 +1,5 @@
-/** The console's page shell: header with navigation, main content, footer. */
+/** The console's page shell: header with navigation and the signed-in user, main content, footer. */
+import { csrfInput } from "./csrf.ts"
 import { type Html, html } from "./html.ts"
 
 export interface NavLink {
@@ -10,14 +11,20 @@ export interface LayoutData {
   readonly title: string
   readonly nav: ReadonlyArray<NavLink>
   readonly currentPath: string
-  /** Display name of the signed-in principal, if any. */
-  readonly principalName: string | undefined
+  /** The signed-in user (name and role), if any. */
+  readonly user: { readonly name: string; readonly role: string | undefined } | undefined
+  /** The session's CSRF token: sent by every htmx request and the logout form. */
+  readonly csrfToken: string | undefined
   readonly version: string
   readonly body: Html
 }
 
-const isCurrent = (link: NavLink, currentPath: string) =>
+const matches = (link: NavLink, currentPath: string) =>
   link.path === "/" ? currentPath === "/" : currentPath === link.path || currentPath.startsWith(`${link.path}/`)
+
+/** The entry for this page: the most specific match (`/admin/users` is Users, not Admin). */
+const currentLink = (nav: ReadonlyArray<NavLink>, currentPath: string): NavLink | undefined =>
+  nav.filter((link) => matches(link, currentPath)).sort((a, b) => b.path.length - a.path.length)[0]
 
 export const layout = (data: LayoutData): Html => html`<!doctype html>
 <html lang="en">
@@ -30,16 +37,25 @@ export const layout = (data: LayoutData): Html => html`<!doctype html>
 <script src="/assets/htmx.min.js?v=${data.version}" defer></script>
 <script src="/assets/app.js?v=${data.version}" defer></script>
 </head>
-<body>
+<body${data.csrfToken === undefined ? "" : html` hx-headers:inherited="${JSON.stringify({ "X-CSRF-Token": data.csrfToken })}"`}>
 <header>
 <nav aria-label="Main">
 <ul><li><a href="/" class="brand"><strong>Breakwater</strong></a></li></ul>
 <ul>
 ${data.nav.map(
   (link) =>
-    html`<li><a href="${link.path}"${isCurrent(link, data.currentPath) ? html` aria-current="page"` : ""}>${link.label}</a></li>`
+    html`<li><a href="${link.path}"${link === currentLink(data.nav, data.currentPath) ? html` aria-current="page"` : ""}>${link.label}</a></li>`
 )}
-${data.principalName === undefined ? "" : html`<li><small class="principal">${data.principalName}</small></li>`}
+${
+  data.user === undefined
+    ? ""
+    : html`<li><small class="principal" data-role="${data.user.role ?? ""}">${data.user.name}${data.user.role === undefined ? "" : html` · ${data.user.role}`}</small></li>`
+}
+${
+  data.csrfToken === undefined
+    ? ""
+    : html`<li><form method="post" action="/logout" class="logout">${csrfInput(data.csrfToken)}<button type="submit" class="secondary outline">Log out</button></form></li>`
+}
 </ul>
 </nav>
 </header>

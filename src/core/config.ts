@@ -16,7 +16,7 @@ export interface AppConfigShape {
   readonly redisUrl: Option.Option<Redacted.Redacted<string>>
   readonly redisKeyPrefix: string
   readonly dataDir: string
-  readonly adminEmail: Option.Option<string>
+  readonly adminEmail: string
   readonly adminPassword: Option.Option<Redacted.Redacted<string>>
   readonly logLevel: LogLevelName
   readonly logFormat: LogFormat
@@ -24,6 +24,8 @@ export interface AppConfigShape {
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
   readonly shutdownGraceSeconds: number
   readonly dbMaxConnections: number
+  readonly sessionIdleMinutes: number
+  readonly sessionMaxHours: number
   /** `FEATURE_<NAME>` switches; a capability absent here is on. */
   readonly features: ReadonlyMap<string, boolean>
 }
@@ -38,6 +40,8 @@ export interface VariableSpec {
 
 const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
+const Minutes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1440 }))
+const Hours = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 720 }))
 const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 const PgUrl = Schema.String.check(
@@ -89,7 +93,7 @@ export const variables: ReadonlyArray<VariableSpec> = [
   },
   {
     name: "BREAKWATER_ADMIN_EMAIL",
-    default: undefined,
+    default: "admin@localhost",
     secret: false,
     description: "Email of the first administrator, created when no user exists."
   },
@@ -130,6 +134,18 @@ export const variables: ReadonlyArray<VariableSpec> = [
     default: "10",
     secret: false,
     description: "PostgreSQL pool size (the embedded database always uses 1)."
+  },
+  {
+    name: "SESSION_IDLE_MINUTES",
+    default: "30",
+    secret: false,
+    description: "A console session ends after this many minutes without a request (1–1440)."
+  },
+  {
+    name: "SESSION_MAX_HOURS",
+    default: "12",
+    secret: false,
+    description: "A console session ends this many hours after sign-in, active or not (1–720)."
   },
   {
     name: "FEATURE_<NAME>",
@@ -190,7 +206,7 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       redisUrl: secret("REDIS_URL", RedisUrl),
       redisKeyPrefix: Option.getOrElse(read("REDIS_KEY_PREFIX", Schema.String, ""), () => ""),
       dataDir: required("BREAKWATER_DATA_DIR", NonEmpty, "./data", "./data"),
-      adminEmail: read("BREAKWATER_ADMIN_EMAIL", Email, undefined),
+      adminEmail: required("BREAKWATER_ADMIN_EMAIL", Email, "admin@localhost", "admin@localhost"),
       adminPassword: secret("BREAKWATER_ADMIN_PASSWORD", Secret),
       logLevel: required("LOG_LEVEL", LogLevel, "info", "info"),
       logFormat: required("LOG_FORMAT", Format, "json", "json"),
@@ -198,6 +214,8 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       metricsToken: secret("METRICS_TOKEN", NonEmpty),
       shutdownGraceSeconds: required("SHUTDOWN_GRACE_SECONDS", Seconds, "10", 10),
       dbMaxConnections: required("DB_MAX_CONNECTIONS", PositiveInt, "10", 10),
+      sessionIdleMinutes: required("SESSION_IDLE_MINUTES", Minutes, "30", 30),
+      sessionMaxHours: required("SESSION_MAX_HOURS", Hours, "12", 12),
       features
     }
     return problems.length > 0 ? Effect.fail(new ConfigInvalid({ problems })) : Effect.succeed(config)

@@ -10,6 +10,9 @@ import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { Audit } from "./audit/audit.ts"
 import type { AccessControl } from "./auth/access.ts"
+import type { Login } from "./auth/login.ts"
+import type { Sessions } from "./auth/sessions.ts"
+import type { Users } from "./auth/users.ts"
 import type { AppConfig } from "./config.ts"
 import type { DatabaseInfo } from "./db/client.ts"
 import { type RegisteredRoute, type RouteSpec, RouteTable } from "./http/route.ts"
@@ -35,6 +38,9 @@ export type CoreServices =
   | RouteTable
   | Navigation
   | AccessControl
+  | Users
+  | Sessions
+  | Login
 
 export interface ModuleSpec<S, E> {
   readonly name: string

@@ -4,13 +4,16 @@
  * variables and exits 2; any other failure exits 1.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Schema } from "effect"
 import { ConfigInvalid } from "./config.ts"
+
+/** A command used wrongly (a bad flag value, a missing user): one line on stderr, exit 2. */
+export class CliError extends Schema.TaggedError<CliError>()("CliError", { message: Schema.String }) {}
 
 export const runMain = <A, E>(program: Effect.Effect<A, E>): void => {
   const guarded = program.pipe(
     Effect.catchIf(
-      (error): error is E & ConfigInvalid => error instanceof ConfigInvalid,
+      (error): error is E & (ConfigInvalid | CliError) => error instanceof ConfigInvalid || error instanceof CliError,
       (error) =>
         Effect.sync(() => {
           process.stderr.write(`breakwater: ${error.message}\n`)

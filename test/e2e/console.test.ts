@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
+import { testAdmin } from "../support/session.ts"
 
 const skipReason = browserSkipReason()
 
@@ -28,6 +29,12 @@ describe.skipIf(skipReason !== undefined)("console in Chromium", () => {
     app = await startAppPromise(testEnv(await createTestStores()))
     browser = await openBrowser()
     browser.page.on("pageerror", (error) => pageErrors.push(error.message))
+    // Every console page needs a signed-in user: sign in as the first administrator.
+    const { page } = browser
+    await page.goto(`${app.baseUrl}/login`)
+    await page.getByLabel("Email").fill(testAdmin.email)
+    await page.getByLabel("Password").fill(testAdmin.password)
+    await Promise.all([page.waitForURL(`${app.baseUrl}/`), page.getByRole("button", { name: "Sign in" }).click()])
   })
   afterAll(async () => {
     await browser?.close()

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Child, servingUrl, spawnBreakwater, stopAllChildren, waitFor } from "../support/processes.ts"
+import { loginAsAdmin, testAdmin } from "../support/session.ts"
 
 /**
  * Process starts are CPU-bound (module loading, PGlite's WASM; the first start also runs initdb in
@@ -40,7 +41,9 @@ const start = (): Child =>
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
-    LOG_FORMAT: "json"
+    LOG_FORMAT: "json",
+    BREAKWATER_ADMIN_EMAIL: testAdmin.email,
+    BREAKWATER_ADMIN_PASSWORD: testAdmin.password
   })
 
 /** Waits for the serving line, then for /healthz; returns the base URL and ms from spawn to a 200. */
@@ -65,7 +68,9 @@ const stop = async (child: Child) => {
 }
 
 const installationId = async (baseUrl: string): Promise<unknown> => {
-  const res = await fetch(`${baseUrl}/api/v1/system`)
+  // The first start created the administrator; the restart finds it (and its sessions) in the data.
+  const admin = await loginAsAdmin(baseUrl)
+  const res = await admin.fetch("/api/v1/system")
   expect(res.status).toBe(200)
   const body = await res.json()
   expect(body).toMatchObject({ database: { mode: "embedded" }, redis: { mode: "in-process" } })

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
+import { loginAsAdmin, type TestSession } from "../support/session.ts"
 
 let app: Awaited<ReturnType<typeof startAppPromise>>
+let admin: TestSession
 
 beforeAll(async () => {
   app = await startAppPromise(testEnv(await createTestStores()))
+  admin = await loginAsAdmin(app.baseUrl)
 })
 afterAll(() => app?.stop())
 
@@ -79,7 +82,7 @@ describe("request pipeline", () => {
 
 describe("system module", () => {
   it("shows the About page with version, modes and fibers", async () => {
-    const res = await fetch(`${app.baseUrl}/about`)
+    const res = await admin.fetch("/about")
     expect(res.status).toBe(200)
     const html = await res.text()
     expect(html).toContain("PostgreSQL")
@@ -89,7 +92,7 @@ describe("system module", () => {
   })
 
   it("serves the same facts as JSON", async () => {
-    const res = await fetch(`${app.baseUrl}/api/v1/system`)
+    const res = await admin.fetch("/api/v1/system")
     expect(res.status).toBe(200)
     const body = await res.json()
     expect(body).toMatchObject({ database: { mode: "external" }, redis: { mode: "redis" } })
@@ -98,11 +101,11 @@ describe("system module", () => {
   })
 
   it("renders the dashboard with each component's status", async () => {
-    const html = await (await fetch(`${app.baseUrl}/`)).text()
+    const html = await (await admin.fetch("/")).text()
     expect(html).toContain('data-check="database"')
     expect(html).toContain('data-check="redis"')
     expect(html).toContain('hx-get="/dashboard/status"')
-    const fragment = await (await fetch(`${app.baseUrl}/dashboard/status`)).text()
+    const fragment = await (await admin.fetch("/dashboard/status")).text()
     expect(fragment.startsWith('<section id="dashboard-status"')).toBe(true)
   })
 })

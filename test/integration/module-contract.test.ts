@@ -14,6 +14,7 @@ import { periodicFiber, Supervisor } from "../../src/core/supervisor.ts"
 import { modules } from "../../src/modules.ts"
 import { startApp, testEnv } from "../support/app.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
+import { loginAsAdmin } from "../support/session.ts"
 
 class Greeter extends Context.Service<Greeter, { readonly greet: (name: string) => string }>()("test/Greeter") {
   static readonly layer = Layer.succeed(Greeter, { greet: (name: string) => `hello, ${name}` })
@@ -89,20 +90,28 @@ const withApp = <A>(
 describe("module contract", () => {
   it("installs a module's services, routes, fibers and navigation entries", () =>
     withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
-      const res = await fetch(`${app.baseUrl}/greet/ann`)
+      const admin = await loginAsAdmin(app.baseUrl)
+      const res = await admin.fetch("/greet/ann")
       expect(res.status).toBe(200)
-      expect(await res.text()).toBe("hello, ann (as local operator)")
-      const page = await (await fetch(`${app.baseUrl}/about`)).text()
+      expect(await res.text()).toBe("hello, ann (as Administrator)")
+      const page = await (await admin.fetch("/about")).text()
       expect(page).toContain('<a href="/greet/world">Greeter</a>')
       await new Promise((r) => setTimeout(r, 200))
       expect(ticks).toBeGreaterThan(0)
       const fibers = await Effect.runPromise(Context.get(app.context, Supervisor).statuses)
-      expect(fibers.map((f) => f.name)).toEqual(["audit.sealer", "audit.writer", "greeter.ticker", "system.sampler"])
+      expect(fibers.map((f) => f.name)).toEqual([
+        "audit.sealer",
+        "audit.writer",
+        "greeter.ticker",
+        "identity.sweeper",
+        "system.sampler"
+      ])
     }))
 
   it("answers an unexpected failure with a 500 that carries the request id and no internals", () =>
     withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
-      const api = await fetch(`${app.baseUrl}/api/v1/kaboom`)
+      const admin = await loginAsAdmin(app.baseUrl)
+      const api = await admin.fetch("/api/v1/kaboom")
       expect(api.status).toBe(500)
       const body = await api.json()
       expect(body.error).toEqual({
@@ -110,7 +119,7 @@ describe("module contract", () => {
         message: "Something went wrong on our side.",
         requestId: api.headers.get("x-request-id")
       })
-      const page = await fetch(`${app.baseUrl}/kaboom`)
+      const page = await admin.fetch("/kaboom")
       expect(page.status).toBe(500)
       const html = await page.text()
       expect(html).toContain("500 · Internal error")
@@ -120,8 +129,9 @@ describe("module contract", () => {
 
   it("answers bad input with 400 naming each field and its problem", () =>
     withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
+      const admin = await loginAsAdmin(app.baseUrl)
       const post = (body: string) =>
-        fetch(`${app.baseUrl}/api/v1/greetings`, {
+        admin.fetch("/api/v1/greetings", {
           method: "POST",
           headers: { "content-type": "application/json" },
           body
@@ -141,7 +151,9 @@ describe("module contract", () => {
 
   it("hides a navigation entry whose feature is switched off", () =>
     withApp(testEnv(stores, { FEATURE_GREETER: "false" }), [...modules, greeterModule], async (app) => {
-      const page = await (await fetch(`${app.baseUrl}/about`)).text()
+      const admin = await loginAsAdmin(app.baseUrl)
+      const page = await (await admin.fetch("/about")).text()
+      expect(page).toContain("About this Breakwater")
       expect(page).not.toContain("Greeter")
     }))
 
@@ -194,11 +206,12 @@ describe("module contract", () => {
       expect(routes.length).toBeGreaterThan(5)
       for (const r of routes)
         expect(r.access === "public" || isPermission(r.access), `${r.method} ${r.path}`).toBe(true)
-      // The only public routes are the probes and static assets (login joins them with identity).
+      // The only public routes are the probes, static assets, sign-in and sign-out.
       const publicPaths = routes.filter((r) => r.access === "public").map((r) => r.path)
       for (const p of publicPaths)
         expect(
-          ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"].includes(p) || p.startsWith("/assets/"),
+          ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/login", "/logout"].includes(p) ||
+            p.startsWith("/assets/"),
           p
         ).toBe(true)
     }))

@@ -7,6 +7,7 @@ import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver.ts"
 import { sleep, waitFor } from "../support/processes.ts"
+import { loginAsAdmin } from "../support/session.ts"
 
 /** OTLP span kinds. */
 const SERVER = 2
@@ -39,7 +40,8 @@ describe("tracing", () => {
     const sink = await receiver()
     const app = await startAppPromise(testEnv(stores))
     apps.push(app)
-    expect((await fetch(`${app.baseUrl}/about`)).status).toBe(200)
+    const admin = await loginAsAdmin(app.baseUrl)
+    expect((await admin.fetch("/about")).status).toBe(200)
     expect((await fetch(`${app.baseUrl}/readyz`)).status).toBe(200)
     // The batch processor would have flushed several times (every 500 ms) by now.
     await sleep(2_000)
@@ -51,7 +53,8 @@ describe("tracing", () => {
     const sink = await receiver()
     const app = await startAppPromise(testEnv(stores, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }))
     apps.push(app)
-    expect((await fetch(`${app.baseUrl}/about`)).status).toBe(200)
+    const admin = await loginAsAdmin(app.baseUrl)
+    expect((await admin.fetch("/about")).status).toBe(200)
     // /about renders from memory; /readyz runs `SELECT 1` inside the request.
     expect((await fetch(`${app.baseUrl}/readyz`)).status).toBe(200)
 

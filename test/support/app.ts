@@ -9,6 +9,7 @@ import { AppConfig } from "../../src/core/config.ts"
 import type { Module } from "../../src/core/module.ts"
 import { modules as allModules } from "../../src/modules.ts"
 import type { TestStores } from "./database.ts"
+import { testAdmin } from "./session.ts"
 
 const build = (env: Record<string, string>, modules: ReadonlyArray<Module>) =>
   Layer.build(appLayer(modules, AppConfig.layerFrom(env)))
@@ -19,11 +20,13 @@ export interface RunningApp {
   readonly context: Effect.Success<ReturnType<typeof build>>
 }
 
-/** The environment of a test app: its stores, a free port, quiet logs. */
+/** The environment of a test app: its stores, a free port, quiet logs, a known first administrator. */
 export const testEnv = (stores: TestStores | undefined, extra: Record<string, string> = {}) => ({
   PORT: "0",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
+  BREAKWATER_ADMIN_EMAIL: testAdmin.email,
+  BREAKWATER_ADMIN_PASSWORD: testAdmin.password,
   ...(stores === undefined
     ? {}
     : { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, REDIS_KEY_PREFIX: stores.redisKeyPrefix }),

@@ -28,13 +28,35 @@ describe("html", () => {
       title: "<t>",
       nav: [{ label: "<nav>", path: "/x" }],
       currentPath: "/x",
-      principalName: "<me>",
+      user: { name: "<me>", role: "viewer" },
+      csrfToken: "t<k>",
       version: "1",
       body: html`<p>ok</p>`
     }).value
     expect(page).not.toContain("<t>")
     expect(page).not.toContain("<nav>")
     expect(page).not.toContain("<me>")
+    expect(page).not.toContain("t<k>")
+    expect(page).toContain(`hx-headers:inherited="{&quot;X-CSRF-Token&quot;:&quot;t&lt;k&gt;&quot;}"`)
     expect(page).toContain('<a href="/x" aria-current="page">&lt;nav&gt;</a>')
+  })
+
+  it("marks only the most specific navigation entry as the current page", () => {
+    const page = layout({
+      title: "Users",
+      nav: [
+        { label: "Users", path: "/admin/users" },
+        { label: "Admin", path: "/admin" }
+      ],
+      currentPath: "/admin/users",
+      user: undefined,
+      csrfToken: undefined,
+      version: "1",
+      body: html``
+    }).value
+    expect(page).toContain('<a href="/admin/users" aria-current="page">Users</a>')
+    expect(page).toContain('<a href="/admin">Admin</a>')
+    expect(page).not.toContain("hx-headers")
+    expect(page).not.toContain('action="/logout"')
   })
 })

@@ -1,11 +1,24 @@
 /**
  * The seam between routes and identity: who is asking, and may they. The route table calls
- * {@link AccessControl.authorize} before every non-public handler; the identity module provides the
- * real implementation.
+ * {@link AccessControl.authorize} before every handler, public or not; the implementation
+ * (`access-control.ts`) identifies the caller by session cookie or bearer key, refuses
+ * cross-site and token-less state changes, checks the permission and audits every denial.
  */
-import { Context, Effect, Layer, Schema } from "effect"
-import type { HttpServerRequest } from "effect/http"
-import { type Permission, permissions } from "./permissions.ts"
+import { Context, type Effect, Schema } from "effect"
+import type { HttpServerError, HttpServerRequest } from "effect/http"
+import type { ServiceUnavailable } from "../http/errors.ts"
+import type { Permission } from "./permissions.ts"
+import type { Role } from "./roles.ts"
+
+/** What a cookie session adds to its principal. */
+export interface SessionFacts {
+  /** SHA-256 of the session id the cookie carries: the key of the session row. */
+  readonly idHash: string
+  /** The per-session token every state-changing form and htmx request must echo. */
+  readonly csrfToken: string
+  /** When the password was last entered in this session (re-authentication). */
+  readonly authenticatedAt: Date
+}
 
 /** Who made a request. */
 export interface Principal {
@@ -13,6 +26,11 @@ export interface Principal {
   readonly id: string
   readonly name: string
   readonly permissions: ReadonlySet<Permission>
+  /** A user's role (API keys have scopes instead). */
+  readonly role?: Role
+  readonly email?: string
+  /** Present when the principal came from a session cookie (not from a bearer key). */
+  readonly session?: SessionFacts
 }
 
 /** No (valid) credentials: pages redirect to the login page, the API answers 401. */
@@ -26,37 +44,37 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
   permission: Schema.String
 }) {}
 
-/** The principal of the current request, available to every non-public handler. */
+/** A state-changing request that is cross-site or lacks the session's CSRF token: 403. */
+export class CsrfRejected extends Schema.TaggedError<CsrfRejected>()("CsrfRejected", {
+  message: Schema.String
+}) {}
+
+/** The principal of the current request, available to every handler. */
 export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()("breakwater/CurrentPrincipal") {}
 
+/** What a route requires: a permission, or nothing (`"public"`). */
+export type RequiredAccess = Permission | "public"
+
 export interface AccessControlShape {
-  /** The principal of a request, if it carries valid credentials. */
-  readonly identify: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Principal | undefined>
-  /** Identifies the caller and checks the permission; denials are the implementation's to record. */
+  /** The principal of a request, if it carries valid credentials. No checks, no audit. */
+  readonly identify: (
+    request: HttpServerRequest.HttpServerRequest
+  ) => Effect.Effect<Principal | undefined, ServiceUnavailable>
+  /**
+   * Identifies the caller, refuses cross-site or token-less state changes, and checks the
+   * permission (a public route gets the caller or {@link anonymous}). Every denial is audited.
+   */
   readonly authorize: (
     request: HttpServerRequest.HttpServerRequest,
-    permission: Permission
-  ) => Effect.Effect<Principal, Unauthenticated | Forbidden>
+    access: RequiredAccess
+  ) => Effect.Effect<
+    Principal,
+    // HttpServerError: the form body (which may carry the CSRF token) could not be read.
+    Unauthenticated | Forbidden | CsrfRejected | ServiceUnavailable | HttpServerError.HttpServerError
+  >
 }
 
-export class AccessControl extends Context.Service<AccessControl, AccessControlShape>()("breakwater/AccessControl") {
-  /**
-   * Single-operator mode: every request acts as the local operator with every permission. This is
-   * the foundation's default until the identity module provides sign-in; it is only safe on a
-   * loopback-bound console, which is the default `HOST`.
-   */
-  static readonly layerLocalOperator = Layer.succeed(AccessControl, {
-    identify: () => Effect.succeed(localOperator),
-    authorize: () => Effect.succeed(localOperator)
-  })
-}
-
-export const localOperator: Principal = {
-  kind: "system",
-  id: "local-operator",
-  name: "local operator",
-  permissions: new Set(permissions)
-}
+export class AccessControl extends Context.Service<AccessControl, AccessControlShape>()("breakwater/AccessControl") {}
 
 /** The principal of a public request without credentials: holds no permission. */
 export const anonymous: Principal = { kind: "anonymous", id: "anonymous", name: "anonymous", permissions: new Set() }

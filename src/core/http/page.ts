@@ -20,7 +20,11 @@ export const renderLayout = (
       body,
       nav,
       currentPath,
-      principalName: principal === undefined || principal.kind === "anonymous" ? undefined : principal.name,
+      user:
+        principal === undefined || principal.kind === "anonymous"
+          ? undefined
+          : { name: principal.name, role: principal.role },
+      csrfToken: principal?.session?.csrfToken,
       version
     }).value
   })

@@ -9,6 +9,7 @@ import type { Principal } from "../auth/access.ts"
 import type { Navigation } from "../navigation.ts"
 import { badRequestFrom, type Issue, wantsJson } from "./errors.ts"
 import { renderLayout } from "./page.ts"
+import { safeNextPath } from "./safe-redirect.ts"
 
 interface Answer {
   readonly status: number
@@ -57,6 +58,20 @@ export const classify = (error: unknown): Answer => {
       }
     case "Forbidden":
       return { status: 403, code: "forbidden", title: "Forbidden", message: str(field(error, "message"), "forbidden") }
+    case "CsrfRejected":
+      return {
+        status: 403,
+        code: "csrf_rejected",
+        title: "Request refused",
+        message: str(field(error, "message"), "the request was refused")
+      }
+    case "ReauthenticationRequired":
+      return {
+        status: 403,
+        code: "reauthentication_required",
+        title: "Confirm with your password",
+        message: str(field(error, "message"), "enter your password again to confirm this action")
+      }
     case "NotFound":
       return { status: 404, code: "not_found", title: "Not found", message: str(field(error, "message"), "not found") }
     case "Conflict":
@@ -129,6 +144,29 @@ const answerOf = (cause: Cause.Cause<unknown>): Answer => {
   }
 }
 
+/** Where a page request without a session goes: the login page, back here afterwards. */
+const toLogin = (request: HttpServerRequest.HttpServerRequest): HttpServerResponse.HttpServerResponse => {
+  const htmx = request.headers["hx-request"] === "true"
+  // For htmx, come back to the page the fragment belongs to, not to the fragment.
+  const current = htmx ? pathOf(request.headers["hx-current-url"]) : request.url
+  const next = request.method === "GET" || htmx ? safeNextPath(current) : undefined
+  const location = next === undefined || next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`
+  // htmx would swap a followed redirect's login page into the fragment's place; this reloads the page.
+  return htmx
+    ? HttpServerResponse.empty({ status: 401, headers: { "hx-redirect": location } })
+    : HttpServerResponse.redirect(location, { status: 303 })
+}
+
+const pathOf = (url: string | undefined): string | undefined => {
+  if (url === undefined) return undefined
+  try {
+    const parsed = new URL(url)
+    return `${parsed.pathname}${parsed.search}`
+  } catch {
+    return undefined
+  }
+}
+
 export const respondToFailure = (
   cause: Cause.Cause<unknown>,
   request: HttpServerRequest.HttpServerRequest,
@@ -139,10 +177,7 @@ export const respondToFailure = (
     const answer = answerOf(cause)
     if (answer.unexpected === true) yield* Effect.logError("request failed", cause)
     const json = wantsJson(request)
-    if (answer.status === 401 && !json) {
-      const next = encodeURIComponent(request.url)
-      return HttpServerResponse.redirect(`/login?next=${next}`, { status: 303 })
-    }
+    if (answer.status === 401 && !json) return toLogin(request)
     if (json) {
       const body = {
         error: {

@@ -9,7 +9,7 @@ import { flushCompileCache } from "node:module"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Clock, Effect, Layer, type Scope } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { AccessControl, anonymous, CurrentPrincipal, type Principal } from "../auth/access.ts"
+import { AccessControl, CurrentPrincipal, type Principal } from "../auth/access.ts"
 import { AppConfig } from "../config.ts"
 import { Navigation } from "../navigation.ts"
 import { Metrics } from "../observability/metrics.ts"
@@ -32,13 +32,23 @@ const guardRoute = (route: RegisteredRoute, access: AccessControl["Service"]) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     let principal: Principal | undefined
     const run = Effect.gen(function* () {
-      principal =
-        route.access === "public"
-          ? ((yield* access.identify(request)) ?? anonymous)
-          : yield* access.authorize(request, route.access)
+      // Public routes too: the cross-site check applies to every state change, sign-in included.
+      principal = yield* access.authorize(request, route.access)
       return yield* Effect.provideService(route.handler, CurrentPrincipal, principal)
     })
-    return yield* run.pipe(Effect.catchCause((cause) => respondToFailure(cause, request, info.requestId, principal)))
+    return yield* run.pipe(
+      Effect.catchCause((cause) =>
+        Effect.gen(function* () {
+          // A refused request still shows its user their navigation on the error page.
+          const shown =
+            principal ??
+            (yield* access
+              .identify(request)
+              .pipe(Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined))))
+          return yield* respondToFailure(cause, request, info.requestId, shown)
+        })
+      )
+    )
   })
 
 /** Request id, request log and metrics, and the last-resort error mapping around the router. */
@@ -71,7 +81,11 @@ const pipeline = (
     }
     const response = yield* app.pipe(
       Effect.catchCause((cause) =>
-        Effect.flatMap(access.identify(request), (principal) => respondToFailure(cause, request, requestId, principal))
+        access.identify(request).pipe(
+          // Only for the navigation of the error page: without the session store it shows none.
+          Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)),
+          Effect.flatMap((principal) => respondToFailure(cause, request, requestId, principal))
+        )
       ),
       Effect.provideService(RequestInfo, info),
       Effect.annotateLogs({ requestId })
@@ -112,6 +126,8 @@ export const HttpApp: Layer.Layer<
         const server = yield* HttpServer.HttpServer
         const address = HttpServer.formatAddress(server.address)
         yield* Effect.logInfo(`Breakwater is serving on ${address} (${routes.length} routes)`)
+        // Write the compile cache now rather than at exit, so a SIGTERM exit is not slowed by it.
+        flushCompileCache()
         yield* Effect.addFinalizer(() => Effect.logInfo("HTTP server stopping: draining in-flight requests"))
       })
     )

@@ -1,0 +1,153 @@
+/**
+ * The real {@link AccessControl}: identifies the caller (a bearer token through
+ * {@link ApiKeyAuthenticator}, else the session cookie), refuses cross-site state changes on every
+ * route and token-less ones on cookie sessions, checks the route's permission, and writes an
+ * `authz_denied` audit entry for every refusal.
+ */
+import { Effect, Layer, Option, Redacted } from "effect"
+import { type HttpServerRequest, UrlParams } from "effect/http"
+import { Audit } from "../audit/audit.ts"
+import { type Actor, actorOf } from "../audit/entry.ts"
+import { ServiceUnavailable } from "../http/errors.ts"
+import { RequestInfo } from "../http/request-info.ts"
+import {
+  AccessControl,
+  anonymous,
+  CsrfRejected,
+  Forbidden,
+  type Principal,
+  type RequiredAccess,
+  Unauthenticated
+} from "./access.ts"
+import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
+import { CSRF_FIELD, CSRF_HEADER, crossSiteReason, isStateChanging, tokensMatch } from "./csrf.ts"
+import { principalOfSession, SESSION_COOKIE, Sessions } from "./sessions.ts"
+
+const anonymousActor: Actor = { type: "anonymous", id: "anonymous", name: "anonymous" }
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+/** The CSRF token a request carries: the header (htmx, scripts), else the form field. */
+const csrfTokenOf = (request: HttpServerRequest.HttpServerRequest) =>
+  Effect.gen(function* () {
+    const header = request.headers[CSRF_HEADER]
+    if (header !== undefined) return header
+    const type = request.headers["content-type"] ?? ""
+    if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) return undefined
+    // The body is read once and cached by the request, so the handler can still decode it.
+    const params = yield* request.urlParamsBody
+    return Option.getOrUndefined(UrlParams.getFirst(params, CSRF_FIELD))
+  })
+
+export const AccessControlLive = Layer.effect(
+  AccessControl,
+  Effect.gen(function* () {
+    const sessions = yield* Sessions
+    const apiKeys = yield* ApiKeyAuthenticator
+    const audit = yield* Audit
+
+    const identify = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function* () {
+        const authorization = request.headers.authorization
+        const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+        // A bearer token decides alone: a request is never half key, half cookie.
+        if (bearer !== undefined) return yield* apiKeys.authenticate(Redacted.make(bearer))
+        const cookie = request.cookies[SESSION_COOKIE]
+        if (cookie === undefined) return undefined
+        const session = yield* sessions.resolve(cookie).pipe(
+          Effect.mapError(
+            (cause) =>
+              new ServiceUnavailable({
+                message: "sessions cannot be checked right now",
+                details: { cause: cause.message }
+              })
+          )
+        )
+        return session === undefined ? undefined : principalOfSession(session)
+      })
+
+    /** Audits the refusal, then fails with `error`. A failed audit write is logged, never a reason to allow. */
+    const deny = <E>(
+      request: HttpServerRequest.HttpServerRequest,
+      principal: Principal | undefined,
+      access: RequiredAccess,
+      reason: string,
+      error: E
+    ) =>
+      Effect.gen(function* () {
+        const info = yield* RequestInfo
+        const path = request.url.split("?")[0] ?? "/"
+        yield* audit
+          .record({
+            actor: principal === undefined ? anonymousActor : actorOf(principal),
+            action: "authz_denied",
+            resourceType: "route",
+            resourceId: `${request.method} ${info.route ?? path}`,
+            outcome: "denied",
+            reason,
+            details: {
+              method: request.method,
+              route: info.route ?? null,
+              path: path.slice(0, 512),
+              permission: access === "public" ? null : access
+            }
+          })
+          .pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.logError("a denied request could not be audited", e)))
+        return yield* Effect.fail(error)
+      })
+
+    const authorize = (request: HttpServerRequest.HttpServerRequest, access: RequiredAccess) =>
+      Effect.gen(function* () {
+        const principal = yield* identify(request)
+        if (isStateChanging(request.method)) {
+          const crossSite = crossSiteReason({
+            origin: request.headers.origin,
+            host: request.headers.host,
+            "sec-fetch-site": request.headers["sec-fetch-site"]
+          })
+          if (crossSite !== undefined)
+            return yield* deny(
+              request,
+              principal,
+              access,
+              `cross-site request: ${crossSite}`,
+              new CsrfRejected({ message: "cross-site requests may not change anything here" })
+            )
+          // Bearer-authenticated requests carry no cookie, so they cannot be forged by a browser.
+          if (
+            principal?.session !== undefined &&
+            !tokensMatch(yield* csrfTokenOf(request), principal.session.csrfToken)
+          )
+            return yield* deny(
+              request,
+              principal,
+              access,
+              "CSRF token missing or wrong",
+              new CsrfRejected({
+                message: "the form is outdated or was not sent by this console: reload the page and try again"
+              })
+            )
+        }
+        if (access === "public") return principal ?? anonymous
+        if (principal === undefined)
+          return yield* deny(
+            request,
+            undefined,
+            access,
+            "no valid credentials",
+            new Unauthenticated({ message: "sign in to continue" })
+          )
+        if (!principal.permissions.has(access))
+          return yield* deny(
+            request,
+            principal,
+            access,
+            `missing permission ${access}`,
+            new Forbidden({ message: `this needs the permission ${access}`, permission: access })
+          )
+        return principal
+      })
+
+    return AccessControl.of({ identify, authorize })
+  })
+)

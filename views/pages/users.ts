@@ -1,0 +1,84 @@
+/**
+ * The user administration page: every user with role, state and last session activity, and the
+ * forms to change a role (with the admin's password when re-authentication is due), disable or
+ * enable, and end sessions.
+ */
+
+import { csrfInput } from "../csrf.ts"
+import { formatTimestamp } from "../format.ts"
+import { type Html, html } from "../html.ts"
+
+export interface UserRow {
+  readonly id: string
+  readonly email: string
+  readonly displayName: string
+  readonly role: string
+  readonly disabled: boolean
+  readonly activeSessions: number
+  readonly lastSeenAt: Date | undefined
+}
+
+export const userNotices = {
+  role_changed: "Role changed; the user's sessions were ended.",
+  disabled: "User disabled; their sessions were ended.",
+  enabled: "User enabled.",
+  sessions_ended: "The user's sessions were ended."
+} as const
+export type UserNotice = keyof typeof userNotices
+
+export interface UsersPageData {
+  readonly users: ReadonlyArray<UserRow>
+  readonly roles: ReadonlyArray<string>
+  readonly notice: UserNotice | undefined
+  readonly csrfToken: string
+  readonly currentUserId: string
+  /** Whether a role change will ask for the password (the session signed in long enough ago). */
+  readonly passwordNeeded: boolean
+}
+
+const roleForm = (
+  user: UserRow,
+  data: UsersPageData
+): Html => html`<form method="post" action="/admin/users/${user.id}/role" class="inline" data-form="role">
+${csrfInput(data.csrfToken)}
+<select name="role" aria-label="Role of ${user.email}">
+${data.roles.map((r) => html`<option value="${r}"${r === user.role ? " selected" : ""}>${r}</option>`)}
+</select>
+${
+  data.passwordNeeded
+    ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm" autocomplete="current-password" required>`
+    : ""
+}
+<button type="submit" class="secondary">Change role</button>
+</form>`
+
+const actionForm = (
+  user: UserRow,
+  action: string,
+  label: string,
+  csrfToken: string
+): Html => html`<form method="post" action="/admin/users/${user.id}/${action}" class="inline" data-form="${action}">
+${csrfInput(csrfToken)}<button type="submit" class="secondary outline">${label}</button>
+</form>`
+
+export const usersPage = (data: UsersPageData): Html => html`<h1>Users</h1>
+${data.notice === undefined ? "" : html`<p role="status" class="notice">${userNotices[data.notice]}</p>`}
+<p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.
+${data.passwordNeeded ? "You signed in more than 5 minutes ago: a role change asks for your password." : ""}</p>
+<table class="compact" id="users">
+<thead><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Sessions</th><th>Last activity</th><th>Actions</th></tr></thead>
+<tbody>
+${data.users.map(
+  (u) => html`<tr data-user="${u.email}">
+<td>${u.email}${u.id === data.currentUserId ? html` <small>(you)</small>` : ""}</td>
+<td>${u.displayName}</td>
+<td data-field="role">${roleForm(u, data)}</td>
+<td data-field="state">${u.disabled ? "disabled" : "enabled"}</td>
+<td data-field="sessions">${u.activeSessions}</td>
+<td>${u.lastSeenAt === undefined ? "never" : formatTimestamp(u.lastSeenAt)}</td>
+<td>${u.disabled ? actionForm(u, "enable", "Enable", data.csrfToken) : actionForm(u, "disable", "Disable", data.csrfToken)}
+${actionForm(u, "end-sessions", "End sessions", data.csrfToken)}</td>
+</tr>`
+)}
+</tbody>
+</table>`
