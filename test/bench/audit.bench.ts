@@ -3,7 +3,6 @@
  * local PostgreSQL. Group commit (the writer actor) against a baseline of one INSERT per entry
  * on the same pool, in the same run. Target: ≥ 30,000 durable entries/s, p99 ≤ 50 ms, ≥ 5×.
  */
-import { randomBytes } from "node:crypto"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
@@ -13,23 +12,10 @@ import { insertEntries } from "../../src/core/audit/store.ts"
 import { migrateFrom, migrationsDirectory } from "../../src/core/db/migrator.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
 import { Supervisor } from "../../src/core/supervisor.ts"
-import type { Benchmark } from "./harness.ts"
+import { type Benchmark, withBenchDatabase } from "./harness.ts"
 
 const FIBERS = 1000
 const SECONDS = 5
-const admin = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
-
-const urlFor = (name: string) => {
-  const url = new URL(admin)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-const onAdmin = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
-  Effect.runPromise(
-    effect.pipe(Effect.provide(PgClient.layer({ url: Redacted.make(admin), maxConnections: 1 })), Effect.scoped)
-  )
-
 const entry = (i: number): AuditEntryInput => ({
   actor: systemActor("bench"),
   action: "bench.write",
@@ -69,11 +55,9 @@ const drive = (write: (i: number) => Effect.Effect<void, unknown>) =>
 
 export const audit: Benchmark = {
   name: "audit",
-  run: async () => {
-    const name = `bw_bench_${randomBytes(4).toString("hex")}`
-    await onAdmin(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)))
-    try {
-      const pool = PgClient.layer({ url: Redacted.make(urlFor(name)), maxConnections: 10 })
+  run: () =>
+    withBenchDatabase(async (url) => {
+      const pool = PgClient.layer({ url: Redacted.make(url), maxConnections: 10 })
       const layer = Audit.layer.pipe(
         Layer.provideMerge(Supervisor.layer),
         Layer.provideMerge(Metrics.layer),
@@ -106,10 +90,5 @@ export const audit: Benchmark = {
           target: "≥ 30000/s, p99 ≤ 50 ms, ≥ 5×"
         }
       ]
-    } finally {
-      await onAdmin(
-        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-      )
-    }
-  }
+    })
 }

@@ -84,3 +84,38 @@ export const freePort = async (): Promise<number> => {
 }
 
 export const ms = (value: number) => `${value.toFixed(0)} ms`
+
+const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+
+/** A throw-away database on the local server for one benchmark, dropped afterwards. */
+export const withBenchDatabase = async <A>(f: (url: string) => Promise<A>): Promise<A> => {
+  const { PgClient } = await import("@effect/sql-pg")
+  const { Effect, Redacted } = await import("effect")
+  const { SqlClient } = await import("effect/sql")
+  const { randomBytes } = await import("node:crypto")
+  const name = `bw_bench_${randomBytes(4).toString("hex")}`
+  const admin = (statement: string) =>
+    Effect.runPromise(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
+        Effect.provide(PgClient.layer({ url: Redacted.make(adminUrl), maxConnections: 1 })),
+        Effect.scoped
+      )
+    )
+  await admin(`CREATE DATABASE ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  try {
+    return await f(url.toString())
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  }
+}
+
+/** The environment of a benchmark instance on PostgreSQL and Redis, with a known first admin. */
+export const externalEnv = (databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  REDIS_KEY_PREFIX: `bench:${databaseUrl.split("/").at(-1)}:`,
+  BREAKWATER_ADMIN_EMAIL: "bench@localhost",
+  BREAKWATER_ADMIN_PASSWORD: "bench-admin-password"
+})

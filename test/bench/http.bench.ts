@@ -4,7 +4,7 @@
  */
 import { once } from "node:events"
 import autocannon from "autocannon"
-import { type Benchmark, freePort, spawnBreakwater } from "./harness.ts"
+import { type Benchmark, externalEnv, freePort, spawnBreakwater, withBenchDatabase } from "./harness.ts"
 
 const load = async (url: string) => {
   const result = await autocannon({ url, connections: 50, duration: 5, pipelining: 1 })
@@ -26,14 +26,12 @@ export const http: Benchmark = {
     const bare = await bareServer()
     const bareResult = await load(bare.url)
     bare.stop()
-    const app = await spawnBreakwater({
-      DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: "bench:",
-      PORT: String(await freePort())
+    const appResult = await withBenchDatabase(async (url) => {
+      const app = await spawnBreakwater({ ...externalEnv(url), PORT: String(await freePort()) })
+      const result = await load(`${app.baseUrl}/healthz`)
+      await app.stop()
+      return result
     })
-    const appResult = await load(`${app.baseUrl}/healthz`)
-    await app.stop()
     return [
       {
         benchmark: "GET /healthz, requests/s (50 connections, 5 s)",

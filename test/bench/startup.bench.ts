@@ -6,27 +6,31 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type Benchmark, freePort, ms, spawnBreakwater } from "./harness.ts"
+import { type Benchmark, externalEnv, freePort, ms, spawnBreakwater, withBenchDatabase } from "./harness.ts"
 
 export const startup: Benchmark = {
   name: "start-up",
   run: async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "bw-bench-"))
     try {
-      const embedded = { DATABASE_URL: undefined, REDIS_URL: undefined, BREAKWATER_DATA_DIR: dataDir }
+      const embedded = {
+        DATABASE_URL: undefined,
+        REDIS_URL: undefined,
+        BREAKWATER_DATA_DIR: dataDir,
+        BREAKWATER_ADMIN_EMAIL: "bench@localhost",
+        BREAKWATER_ADMIN_PASSWORD: "bench-admin-password"
+      }
       const first = await spawnBreakwater({ ...embedded, PORT: String(await freePort()) })
       await first.stop()
       const second = await spawnBreakwater({ ...embedded, PORT: String(await freePort()) })
       const stopStart = performance.now()
       const code = await second.stop()
       const stopMs = performance.now() - stopStart
-      const external = await spawnBreakwater({
-        DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-        REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-        REDIS_KEY_PREFIX: "bench:",
-        PORT: String(await freePort())
+      const external = await withBenchDatabase(async (url) => {
+        const app = await spawnBreakwater({ ...externalEnv(url), PORT: String(await freePort()) })
+        await app.stop()
+        return app
       })
-      await external.stop()
       return [
         {
           benchmark: "first start, embedded (empty data dir) → /healthz",
