@@ -38,7 +38,7 @@ export const auditLogPage = (d: AuditLogData): Html => {
 <form method="get" action="/audit" class="audit-filters">
 <fieldset class="grid">
 ${field("actor", "Actor", d.filter.actor, "text", "user id, key id or name")}
-${field("action", "Action", d.filter.action, "text", "e.g. login.* or breaker.trip")}
+${field("action", "Action", d.filter.action, "text", "e.g. auth.* or authz_denied")}
 ${field("resourceType", "Resource type", d.filter.resourceType)}
 ${field("resourceId", "Resource id", d.filter.resourceId)}
 <label>Outcome<select name="outcome">

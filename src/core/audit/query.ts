@@ -56,7 +56,7 @@ const conditions = (filter: AuditFilter): { readonly where: string; readonly par
   }
   if (filter.actor !== undefined) add((p) => `(actor_id = ${p} OR actor_name = ${p})`, filter.actor)
   if (filter.action !== undefined) {
-    // `login.*` matches every action under `login.`.
+    // `auth.*` matches every action under `auth.`.
     if (filter.action.endsWith(".*"))
       add((p) => `action LIKE ${p}`, `${filter.action.slice(0, -1).replace(/[%_\\]/g, "\\$&")}%`)
     else add((p) => `action = ${p}`, filter.action)
