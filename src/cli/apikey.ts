@@ -9,13 +9,13 @@ import { systemActor } from "../core/audit/entry.ts"
 import { parseDuration } from "../core/auth/api-key-format.ts"
 import { ApiKeys } from "../core/auth/api-keys.ts"
 import { BadRequest, NotFound } from "../core/http/errors.ts"
-import { CliError } from "../core/run.ts"
+import { CommandUsageError } from "../core/run.ts"
 import { CliAudited } from "./runtime.ts"
 
 const actor = systemActor("cli")
 /** Bad input and unknown keys are the user's mistakes: one line and exit 2, not a stack. */
 const toCliError = (error: unknown) =>
-  error instanceof BadRequest || error instanceof NotFound ? new CliError({ message: error.message }) : error
+  error instanceof BadRequest || error instanceof NotFound ? new CommandUsageError({ message: error.message }) : error
 
 const withKeys = <A, E>(effect: Effect.Effect<A, E, ApiKeys | SqlClient.SqlClient>) =>
   effect.pipe(Effect.mapError(toCliError), Effect.provide(ApiKeys.layer), Effect.provide(CliAudited))
@@ -31,9 +31,11 @@ const ownerId = (email: Option.Option<string>) =>
         }>`SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY created_at LIMIT 1`
     const row = rows[0]
     if (row === undefined)
-      return yield* Effect.fail(
-        Option.isSome(email) ? `no enabled user ${email.value}` : "no enabled admin to own the key; pass --owner"
-      )
+      return yield* new CommandUsageError({
+        message: Option.isSome(email)
+          ? `no enabled user ${email.value}`
+          : "no enabled admin to own the key; pass --owner"
+      })
     return row.id
   })
 
@@ -52,7 +54,9 @@ const create = Command.make(
       Effect.gen(function* () {
         const seconds = parseDuration(expiresIn)
         if (seconds === undefined)
-          return yield* Effect.fail(`--expires-in ${expiresIn}: use a number and m, h, d, w or y, e.g. 30d`)
+          return yield* new CommandUsageError({
+            message: `--expires-in ${expiresIn}: use a number and m, h, d, w or y, e.g. 30d`
+          })
         const created = yield* (yield* ApiKeys).create(
           {
             name,

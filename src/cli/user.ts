@@ -10,7 +10,7 @@ import { generatePassword, NewPassword } from "../core/auth/passwords.ts"
 import { roles } from "../core/auth/roles.ts"
 import { Email, type User, Users } from "../core/auth/users.ts"
 import { BadRequest, Conflict, issuesOf, NotFound } from "../core/http/errors.ts"
-import { CliError } from "../core/run.ts"
+import { CommandUsageError } from "../core/run.ts"
 import { CliAudited } from "./runtime.ts"
 
 const actor = systemActor("cli")
@@ -18,7 +18,7 @@ const actor = systemActor("cli")
 /** The user's mistakes (a bad value, an unknown or duplicate user): one line and exit 2. */
 const toCliError = (error: unknown) =>
   error instanceof BadRequest || error instanceof NotFound || error instanceof Conflict
-    ? new CliError({ message: error.message })
+    ? new CommandUsageError({ message: error.message })
     : error
 
 const withUsers = <A, E>(effect: Effect.Effect<A, E, Users>) =>
@@ -28,7 +28,7 @@ const checked = <A>(schema: Schema.Codec<A, string>, flag: string, value: string
   Schema.decodeUnknownEffect(schema)(value).pipe(
     Effect.mapError(
       (error) =>
-        new CliError({
+        new CommandUsageError({
           message: `--${flag}: ${issuesOf(error)
             .map((i) => i.message)
             .join(", ")}`
@@ -48,7 +48,7 @@ const passwordFrom = (given: Option.Option<Redacted.Redacted<string>>) =>
 const userByEmail = (email: string) =>
   Effect.gen(function* () {
     const found = yield* (yield* Users).findByEmail(email)
-    if (Option.isNone(found)) return yield* new CliError({ message: `there is no user ${email}` })
+    if (Option.isNone(found)) return yield* new CommandUsageError({ message: `there is no user ${email}` })
     return found.value
   })
 
