@@ -64,7 +64,7 @@ export const variables: ReadonlyArray<VariableSpec> = [
     name: "PORT",
     default: "8080",
     secret: false,
-    description: "TCP port the HTTP server listens on (`0`: any free port)."
+    description: "TCP port the HTTP server listens on (`0`: a free port chosen by the system)."
   },
   { name: "HOST", default: "127.0.0.1", secret: false, description: "Interface to bind; `0.0.0.0` for all." },
   {
