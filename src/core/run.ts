@@ -8,12 +8,15 @@ import { Cause, Effect, Exit, Schema } from "effect"
 import { ConfigInvalid } from "./config.ts"
 
 /** A command used wrongly (a bad flag value, a missing user): one line on stderr, exit 2. */
-export class CommandUsageError extends Schema.TaggedError<CommandUsageError>()("CommandUsageError", { message: Schema.String }) {}
+export class CommandUsageError extends Schema.TaggedError<CommandUsageError>()("CommandUsageError", {
+  message: Schema.String
+}) {}
 
 export const runMain = <A, E>(program: Effect.Effect<A, E>): void => {
   const guarded = program.pipe(
     Effect.catchIf(
-      (error): error is E & (ConfigInvalid | CommandUsageError) => error instanceof ConfigInvalid || error instanceof CommandUsageError,
+      (error): error is E & (ConfigInvalid | CommandUsageError) =>
+        error instanceof ConfigInvalid || error instanceof CommandUsageError,
       (error) =>
         Effect.sync(() => {
           process.stderr.write(`breakwater: ${error.message}\n`)
