@@ -5,25 +5,14 @@
  */
 import { hash } from "argon2"
 import { Effect, Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { verifyPassword } from "../../src/core/auth/passwords.ts"
 import { SESSION_COOKIE } from "../../src/core/auth/sessions.ts"
-import { withSql } from "../support/admin-sql.ts"
-import { startAppPromise, testEnv } from "../support/app.ts"
-import { createTestStores, type TestStores } from "../support/database.ts"
 import { createUser, login, postLogin, sessionCookieOf, sessionFor } from "../support/session.ts"
+import { useTestApp } from "../support/test-app.ts"
 
-let stores: TestStores
-let app: Awaited<ReturnType<typeof startAppPromise>>
-
-beforeAll(async () => {
-  stores = await createTestStores()
-  app = await startAppPromise(testEnv(stores))
-})
-afterAll(() => app?.stop())
-
-const query = <Row extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  withSql(stores.databaseUrl, (sql) => sql.unsafe<Row>(text, params))
+const testApp = useTestApp()
+const { query } = testApp
 
 interface AuditRow {
   readonly actor_type: string
@@ -50,8 +39,12 @@ const refusalText = async (response: Response) => {
 
 describe("sign-in", () => {
   it("sets a __Host- session cookie (HttpOnly, Secure, SameSite=Strict, Path=/) holding only a random id", async () => {
-    const user = await createUser(app, { email: "ann@test.local", role: "operator", password: "ann-password-1234" })
-    const response = await postLogin(app.baseUrl, "ANN@test.local", "ann-password-1234")
+    const user = await createUser(testApp.app, {
+      email: "ann@test.local",
+      role: "operator",
+      password: "ann-password-1234"
+    })
+    const response = await postLogin(testApp.app.baseUrl, "ANN@test.local", "ann-password-1234")
     expect(response.status).toBe(303)
     expect(response.headers.get("location")).toBe("/")
     const setCookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? ""
@@ -68,7 +61,7 @@ describe("sign-in", () => {
     expect(rows[0]?.id_hash).not.toContain(value)
     expect(rows[0]?.id_hash).toMatch(/^[0-9a-f]{64}$/)
 
-    const session = await sessionFor(app.baseUrl, value)
+    const session = await sessionFor(testApp.app.baseUrl, value)
     const page = await (await session.fetch("/about")).text()
     expect(page).toContain('data-role="operator"')
     expect(page).toContain("ann · operator")
@@ -85,9 +78,9 @@ describe("sign-in", () => {
   })
 
   it("returns to a same-site `next` after sign-in and ignores any other", async () => {
-    await createUser(app, { email: "nick@test.local", role: "viewer", password: "nick-password-1234" })
+    await createUser(testApp.app, { email: "nick@test.local", role: "viewer", password: "nick-password-1234" })
     const go = (next: string) =>
-      fetch(`${app.baseUrl}/login`, {
+      fetch(`${testApp.app.baseUrl}/login`, {
         method: "POST",
         redirect: "manual",
         body: new URLSearchParams({ email: "nick@test.local", password: "nick-password-1234", next })
@@ -97,19 +90,27 @@ describe("sign-in", () => {
     expect((await go("https://evil.example/")).headers.get("location")).toBe("/")
     expect((await go("/\\evil.example")).headers.get("location")).toBe("/")
     // An anonymous page request is sent to sign in, with the way back.
-    const anonymous = await fetch(`${app.baseUrl}/about?tab=1`, { redirect: "manual" })
+    const anonymous = await fetch(`${testApp.app.baseUrl}/about?tab=1`, { redirect: "manual" })
     expect(anonymous.status).toBe(303)
     expect(anonymous.headers.get("location")).toBe(`/login?next=${encodeURIComponent("/about?tab=1")}`)
   })
 
   it("answers a wrong password, an unknown account and a disabled one with the same refusal, and audits each", async () => {
-    const known = await createUser(app, { email: "bob@test.local", role: "viewer", password: "bob-password-1234" })
-    const disabled = await createUser(app, { email: "dan@test.local", role: "viewer", password: "dan-password-1234" })
+    const known = await createUser(testApp.app, {
+      email: "bob@test.local",
+      role: "viewer",
+      password: "bob-password-1234"
+    })
+    const disabled = await createUser(testApp.app, {
+      email: "dan@test.local",
+      role: "viewer",
+      password: "dan-password-1234"
+    })
     await query("UPDATE users SET disabled = true WHERE id = $1", [disabled.id])
 
-    const wrong = await postLogin(app.baseUrl, "bob@test.local", "not-the-password")
-    const unknown = await postLogin(app.baseUrl, "nobody@test.local", "not-the-password")
-    const off = await postLogin(app.baseUrl, "dan@test.local", "dan-password-1234")
+    const wrong = await postLogin(testApp.app.baseUrl, "bob@test.local", "not-the-password")
+    const unknown = await postLogin(testApp.app.baseUrl, "nobody@test.local", "not-the-password")
+    const off = await postLogin(testApp.app.baseUrl, "dan@test.local", "dan-password-1234")
     for (const r of [wrong, unknown, off]) {
       expect(r.status).toBe(401)
       expect(sessionCookieOf(r)).toBeUndefined()
@@ -136,7 +137,7 @@ describe("sign-in", () => {
   })
 
   it("takes as long for an unknown account as for a known one (both at least one argon2 verification)", async () => {
-    await createUser(app, { email: "tim@test.local", role: "viewer", password: "tim-password-1234" })
+    await createUser(testApp.app, { email: "tim@test.local", role: "viewer", password: "tim-password-1234" })
     const stored = await hash("x", { type: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 })
     const time = async (f: () => Promise<unknown>) => {
       const start = performance.now()
@@ -149,8 +150,12 @@ describe("sign-in", () => {
     const unknownMs: Array<number> = []
     for (let i = 0; i < 5; i++) {
       verifyMs.push(await time(() => Effect.runPromise(verifyPassword(stored, Redacted.make("y")))))
-      knownMs.push(await time(() => postLogin(app.baseUrl, "tim@test.local", `wrong-${i}`).then((r) => r.text())))
-      unknownMs.push(await time(() => postLogin(app.baseUrl, `ghost${i}@test.local`, "wrong").then((r) => r.text())))
+      knownMs.push(
+        await time(() => postLogin(testApp.app.baseUrl, "tim@test.local", `wrong-${i}`).then((r) => r.text()))
+      )
+      unknownMs.push(
+        await time(() => postLogin(testApp.app.baseUrl, `ghost${i}@test.local`, "wrong").then((r) => r.text()))
+      )
     }
     const [verify, known, unknown] = [median(verifyMs), median(knownMs), median(unknownMs)]
     console.info(
@@ -163,32 +168,41 @@ describe("sign-in", () => {
   })
 
   it("locks an account after 10 failures in 15 minutes: the 11th attempt fails even with the right password", async () => {
-    const user = await createUser(app, { email: "lou@test.local", role: "viewer", password: "lou-password-1234" })
-    for (let i = 0; i < 10; i++) expect((await postLogin(app.baseUrl, "lou@test.local", `guess-${i}`)).status).toBe(401)
-    const locked = await postLogin(app.baseUrl, "lou@test.local", "lou-password-1234")
+    const user = await createUser(testApp.app, {
+      email: "lou@test.local",
+      role: "viewer",
+      password: "lou-password-1234"
+    })
+    for (let i = 0; i < 10; i++)
+      expect((await postLogin(testApp.app.baseUrl, "lou@test.local", `guess-${i}`)).status).toBe(401)
+    const locked = await postLogin(testApp.app.baseUrl, "lou@test.local", "lou-password-1234")
     expect(locked.status).toBe(401)
     expect(sessionCookieOf(locked)).toBeUndefined()
     // Same words as any other refusal: the lock does not reveal that the account exists.
-    expect(await refusalText(locked)).toBe(await refusalText(await postLogin(app.baseUrl, "x@test.local", "y")))
+    expect(await refusalText(locked)).toBe(await refusalText(await postLogin(testApp.app.baseUrl, "x@test.local", "y")))
 
     const audit = await auditFor(user.id)
     expect(audit.filter((a) => a.action === "auth.login" && a.outcome === "failure")).toHaveLength(10)
     expect(audit.filter((a) => a.action === "auth.lockout")).toHaveLength(1)
     expect(audit.at(-1)).toMatchObject({ action: "auth.login", outcome: "denied", reason: "account locked" })
     // Counted on the account, not the address: another user from the same address still signs in.
-    await createUser(app, { email: "liz@test.local", role: "viewer", password: "liz-password-1234" })
-    expect((await postLogin(app.baseUrl, "liz@test.local", "liz-password-1234")).status).toBe(303)
+    await createUser(testApp.app, { email: "liz@test.local", role: "viewer", password: "liz-password-1234" })
+    expect((await postLogin(testApp.app.baseUrl, "liz@test.local", "liz-password-1234")).status).toBe(303)
 
     // Once the failures are older than the window, the right password works (and clears them).
     await query("UPDATE login_failures SET failed_at = failed_at - interval '16 minutes' WHERE user_id = $1", [user.id])
-    expect((await postLogin(app.baseUrl, "lou@test.local", "lou-password-1234")).status).toBe(303)
+    expect((await postLogin(testApp.app.baseUrl, "lou@test.local", "lou-password-1234")).status).toBe(303)
     expect(await query("SELECT id FROM login_failures WHERE user_id = $1", [user.id])).toEqual([])
   })
 
   it("checks at most 10 passwords per window even when guesses arrive in parallel", async () => {
-    const user = await createUser(app, { email: "par@test.local", role: "viewer", password: "par-password-1234" })
+    const user = await createUser(testApp.app, {
+      email: "par@test.local",
+      role: "viewer",
+      password: "par-password-1234"
+    })
     const answers = await Promise.all(
-      Array.from({ length: 15 }, (_, i) => postLogin(app.baseUrl, "par@test.local", `parallel-guess-${i}`))
+      Array.from({ length: 15 }, (_, i) => postLogin(testApp.app.baseUrl, "par@test.local", `parallel-guess-${i}`))
     )
     expect(answers.every((a) => a.status === 401)).toBe(true)
     expect(await query("SELECT id FROM login_failures WHERE user_id = $1", [user.id])).toHaveLength(10)
@@ -198,9 +212,13 @@ describe("sign-in", () => {
   })
 
   it("rotates the session id at sign-in: the session the browser had before ends", async () => {
-    const user = await createUser(app, { email: "rio@test.local", role: "viewer", password: "rio-password-1234" })
-    const first = await login(app.baseUrl, "rio@test.local", "rio-password-1234")
-    const again = await postLogin(app.baseUrl, "rio@test.local", "rio-password-1234", {
+    const user = await createUser(testApp.app, {
+      email: "rio@test.local",
+      role: "viewer",
+      password: "rio-password-1234"
+    })
+    const first = await login(testApp.app.baseUrl, "rio@test.local", "rio-password-1234")
+    const again = await postLogin(testApp.app.baseUrl, "rio@test.local", "rio-password-1234", {
       cookie: first.cookie,
       "x-csrf-token": first.csrfToken
     })
@@ -215,10 +233,14 @@ describe("sign-in", () => {
   })
 
   it("rehashes a password stored with outdated parameters at the next sign-in", async () => {
-    const user = await createUser(app, { email: "old@test.local", role: "viewer", password: "old-password-1234" })
+    const user = await createUser(testApp.app, {
+      email: "old@test.local",
+      role: "viewer",
+      password: "old-password-1234"
+    })
     const weak = await hash("old-password-1234", { type: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 })
     await query("UPDATE users SET password_hash = $1 WHERE id = $2", [weak, user.id])
-    expect((await postLogin(app.baseUrl, "old@test.local", "old-password-1234")).status).toBe(303)
+    expect((await postLogin(testApp.app.baseUrl, "old@test.local", "old-password-1234")).status).toBe(303)
     const [row] = await query<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [user.id])
     expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/)
   })

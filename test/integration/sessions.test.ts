@@ -5,24 +5,16 @@
  * before a role change; the last administrator kept.
  */
 import { Context, Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { Sessions } from "../../src/core/auth/sessions.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { createTestStores, type TestStores } from "../support/database.ts"
+import { createTestStores } from "../support/database.ts"
 import { createUser, login, loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
+import { useTestApp } from "../support/test-app.ts"
 
-let stores: TestStores
-let app: Awaited<ReturnType<typeof startAppPromise>>
-
-beforeAll(async () => {
-  stores = await createTestStores()
-  app = await startAppPromise(testEnv(stores))
-})
-afterAll(() => app?.stop())
-
-const query = <Row extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  withSql(stores.databaseUrl, (sql) => sql.unsafe<Row>(text, params))
+const testApp = useTestApp()
+const { query } = testApp
 
 const sessionRow = (userId: string) =>
   query<{ last_seen_at: Date; created_at: Date; expires_at: Date; authenticated_at: Date }>(
@@ -43,14 +35,14 @@ const lastAudit = async (action: string, resourceId: string) =>
 
 describe("session lifetime", () => {
   it("gives a new session an absolute expiry of SESSION_MAX_HOURS (12 h by default)", async () => {
-    const { user } = await loginAsNewUser(app, { email: "abs@test.local", role: "viewer" })
+    const { user } = await loginAsNewUser(testApp.app, { email: "abs@test.local", role: "viewer" })
     const [row] = await sessionRow(user.id)
     const hours = ((row?.expires_at.getTime() ?? 0) - (row?.created_at.getTime() ?? 0)) / 3_600_000
     expect(hours).toBeCloseTo(12, 3)
   })
 
   it("ends a session idle for more than 30 minutes", async () => {
-    const session = await loginAsNewUser(app, { email: "idle@test.local", role: "viewer" })
+    const session = await loginAsNewUser(testApp.app, { email: "idle@test.local", role: "viewer" })
     await query("UPDATE sessions SET last_seen_at = now() - interval '29 minutes' WHERE user_id = $1", [
       session.user.id
     ])
@@ -69,16 +61,16 @@ describe("session lifetime", () => {
   })
 
   it("tells htmx to reload into the sign-in page when a fragment's session has ended", async () => {
-    const response = await fetch(`${app.baseUrl}/dashboard/status`, {
+    const response = await fetch(`${testApp.app.baseUrl}/dashboard/status`, {
       redirect: "manual",
-      headers: { "hx-request": "true", "hx-current-url": `${app.baseUrl}/?tab=x` }
+      headers: { "hx-request": "true", "hx-current-url": `${testApp.app.baseUrl}/?tab=x` }
     })
     expect(response.status).toBe(401)
     expect(response.headers.get("hx-redirect")).toBe(`/login?next=${encodeURIComponent("/?tab=x")}`)
   })
 
   it("ends a session past its absolute lifetime even while it is in use", async () => {
-    const session = await loginAsNewUser(app, { email: "old@test.local", role: "viewer" })
+    const session = await loginAsNewUser(testApp.app, { email: "old@test.local", role: "viewer" })
     await query(
       "UPDATE sessions SET created_at = now() - interval '12 hours 1 minute', expires_at = now() - interval '1 minute', last_seen_at = now() WHERE user_id = $1",
       [session.user.id]
@@ -87,7 +79,7 @@ describe("session lifetime", () => {
   })
 
   it("writes last_seen_at at most once a minute", async () => {
-    const session = await loginAsNewUser(app, { email: "touch@test.local", role: "viewer" })
+    const session = await loginAsNewUser(testApp.app, { email: "touch@test.local", role: "viewer" })
     await query("UPDATE sessions SET last_seen_at = now() - interval '30 seconds' WHERE user_id = $1", [
       session.user.id
     ])
@@ -104,7 +96,7 @@ describe("session lifetime", () => {
   })
 
   it("reads SESSION_IDLE_MINUTES and SESSION_MAX_HOURS", async () => {
-    const other = await startAppPromise(testEnv(stores, { SESSION_IDLE_MINUTES: "5", SESSION_MAX_HOURS: "2" }))
+    const other = await startAppPromise(testEnv(testApp.stores, { SESSION_IDLE_MINUTES: "5", SESSION_MAX_HOURS: "2" }))
     try {
       const user = await createUser(other, { email: "cfg@test.local", role: "viewer", password: "cfg-password-1234" })
       const session = await login(other.baseUrl, "cfg@test.local", "cfg-password-1234")
@@ -120,7 +112,7 @@ describe("session lifetime", () => {
 
 describe("the sweeper", () => {
   it("deletes expired and idle sessions and day-old failed logins, and keeps live ones", async () => {
-    const live = await loginAsNewUser(app, { email: "sweep@test.local", role: "viewer" })
+    const live = await loginAsNewUser(testApp.app, { email: "sweep@test.local", role: "viewer" })
     const id = live.user.id
     await query(
       `INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, last_seen_at) VALUES
@@ -132,7 +124,7 @@ describe("the sweeper", () => {
       "INSERT INTO login_failures (user_id, failed_at) VALUES ($1, now() - interval '25 hours'), ($1, now())",
       [id]
     )
-    const swept = await Effect.runPromise(Context.get(app.context, Sessions).sweep)
+    const swept = await Effect.runPromise(Context.get(testApp.app.context, Sessions).sweep)
     expect(swept).toBeGreaterThanOrEqual(3)
     expect(await sessionRow(id)).toHaveLength(1)
     expect(await alive(live)).toBe(true)
@@ -142,7 +134,7 @@ describe("the sweeper", () => {
 
 describe("ending sessions", () => {
   it("logout ends the session at once and clears the cookie", async () => {
-    const session = await loginAsNewUser(app, { email: "bye@test.local", role: "viewer" })
+    const session = await loginAsNewUser(testApp.app, { email: "bye@test.local", role: "viewer" })
     const response = await session.postForm("/logout")
     expect(response.status).toBe(303)
     expect(response.headers.get("location")).toBe("/login")
@@ -158,8 +150,8 @@ describe("ending sessions", () => {
   })
 
   it("disabling a user ends their sessions at once; the admin's change is audited", async () => {
-    const admin = await loginAsAdmin(app.baseUrl)
-    const victim = await loginAsNewUser(app, { email: "off@test.local", role: "operator" })
+    const admin = await loginAsAdmin(testApp.app.baseUrl)
+    const victim = await loginAsNewUser(testApp.app, { email: "off@test.local", role: "operator" })
     expect(await alive(victim)).toBe(true)
     const response = await admin.postForm(`/admin/users/${victim.user.id}/disable`)
     expect(response.status).toBe(303)
@@ -168,14 +160,14 @@ describe("ending sessions", () => {
     const entry = await lastAudit("user.disable", victim.user.id)
     expect(entry?.details).toMatchObject({ email: "off@test.local", sessionsEnded: 1 })
     // A disabled user cannot sign in again; enabling lets them.
-    await expect(login(app.baseUrl, "off@test.local", "operator-password-1234")).rejects.toThrow(/refused: 401/)
+    await expect(login(testApp.app.baseUrl, "off@test.local", "operator-password-1234")).rejects.toThrow(/refused: 401/)
     expect((await admin.postForm(`/admin/users/${victim.user.id}/enable`)).status).toBe(303)
-    expect(await alive(await login(app.baseUrl, "off@test.local", "operator-password-1234"))).toBe(true)
+    expect(await alive(await login(testApp.app.baseUrl, "off@test.local", "operator-password-1234"))).toBe(true)
   })
 
   it("a role change ends the user's sessions at once, and the new role applies at the next sign-in", async () => {
-    const admin = await loginAsAdmin(app.baseUrl)
-    const op = await loginAsNewUser(app, { email: "demote@test.local", role: "operator" })
+    const admin = await loginAsAdmin(testApp.app.baseUrl)
+    const op = await loginAsNewUser(testApp.app, { email: "demote@test.local", role: "operator" })
     expect((await op.fetch("/admin")).status).toBe(200) // operators hold VIEW_AUDIT
     const response = await admin.postForm(`/admin/users/${op.user.id}/role`, { role: "viewer" })
     expect(response.status).toBe(303)
@@ -183,14 +175,14 @@ describe("ending sessions", () => {
     expect(await lastAudit("user.role_change", op.user.id)).toMatchObject({
       details: { from: "operator", to: "viewer", sessionsEnded: 1 }
     })
-    const again = await login(app.baseUrl, "demote@test.local", "operator-password-1234")
+    const again = await login(testApp.app.baseUrl, "demote@test.local", "operator-password-1234")
     expect((await again.fetch("/admin")).status).toBe(403)
   })
 
   it("'end sessions' ends every session of the user", async () => {
-    const admin = await loginAsAdmin(app.baseUrl)
-    const first = await loginAsNewUser(app, { email: "many@test.local", role: "viewer" })
-    const second = await login(app.baseUrl, "many@test.local", "viewer-password-1234")
+    const admin = await loginAsAdmin(testApp.app.baseUrl)
+    const first = await loginAsNewUser(testApp.app, { email: "many@test.local", role: "viewer" })
+    const second = await login(testApp.app.baseUrl, "many@test.local", "viewer-password-1234")
     expect(await alive(first)).toBe(true)
     expect(await alive(second)).toBe(true)
     expect((await admin.postForm(`/admin/users/${first.user.id}/end-sessions`)).status).toBe(303)
@@ -200,7 +192,7 @@ describe("ending sessions", () => {
   })
 
   it("lists users with role, state and activity on the admin page", async () => {
-    const admin = await loginAsAdmin(app.baseUrl)
+    const admin = await loginAsAdmin(testApp.app.baseUrl)
     const page = await (await admin.fetch("/admin/users")).text()
     expect(page).toContain('data-user="admin@test.local"')
     expect(page).toMatch(/data-user="off@test.local"[\s\S]*?data-field="state">enabled/)
@@ -210,8 +202,16 @@ describe("ending sessions", () => {
 
 describe("re-authentication", () => {
   it("asks for the password before a role change once the sign-in is older than 5 minutes", async () => {
-    const admin = await loginAsNewUser(app, { email: "boss@test.local", role: "admin", password: "boss-password-1234" })
-    const target = await createUser(app, { email: "tgt@test.local", role: "viewer", password: "tgt-password-1234" })
+    const admin = await loginAsNewUser(testApp.app, {
+      email: "boss@test.local",
+      role: "admin",
+      password: "boss-password-1234"
+    })
+    const target = await createUser(testApp.app, {
+      email: "tgt@test.local",
+      role: "viewer",
+      password: "tgt-password-1234"
+    })
     await query("UPDATE sessions SET authenticated_at = now() - interval '6 minutes' WHERE user_id = $1", [
       admin.user.id
     ])
