@@ -4,7 +4,7 @@
  */
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it, vi } from "vitest"
 import { CurrentPrincipal } from "../../src/core/auth/access.ts"
 import { isPermission } from "../../src/core/auth/permissions.ts"
 import { decodeJson } from "../../src/core/http/decode.ts"
@@ -111,7 +111,13 @@ describe("module contract", () => {
   it("answers an unexpected failure with a 500 that carries the request id and no internals", () =>
     withApp(testEnv(stores), [...modules, greeterModule], async (app) => {
       const admin = await loginAsAdmin(app.baseUrl)
-      const api = await admin.fetch("/api/v1/kaboom")
+      // The application logs to stdout in-process: capture the lines instead of printing them.
+      const lines: Array<string> = []
+      const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk))
+        return true
+      })
+      const api = await admin.fetch("/api/v1/kaboom").finally(() => write.mockRestore())
       expect(api.status).toBe(500)
       const body = await api.json()
       expect(body.error).toEqual({
@@ -119,7 +125,16 @@ describe("module contract", () => {
         message: "Something went wrong on our side.",
         requestId: api.headers.get("x-request-id")
       })
-      const page = await admin.fetch("/kaboom")
+      // The cause goes to the log, with the request id, never to the client.
+      const logged = lines
+        .flatMap((l) => l.split("\n"))
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === "request failed")
+      expect(logged).toMatchObject({ level: "error", requestId: api.headers.get("x-request-id") })
+      expect(String(logged?.cause)).toContain("kaboom: internal detail")
+      const quiet = vi.spyOn(process.stdout, "write").mockImplementation(() => true)
+      const page = await admin.fetch("/kaboom").finally(() => quiet.mockRestore())
       expect(page.status).toBe(500)
       const html = await page.text()
       expect(html).toContain("500 · Internal error")
