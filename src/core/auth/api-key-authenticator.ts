@@ -1,10 +1,9 @@
 /**
  * The seam for bearer credentials. AccessControl hands every `Authorization: Bearer …` token to
  * this service; the API keys feature provides the real implementation (prefix lookup, hash check,
- * scopes, expiry, revocation, last use). The default recognises nothing, so a bearer token is a
- * 401 until that feature is installed.
+ * scopes, expiry, revocation, last use): `ApiKeyAuthenticatorLive` in `api-keys.ts`.
  */
-import { Context, Effect, Layer, type Redacted } from "effect"
+import { Context, type Effect, Layer, type Redacted } from "effect"
 import type { ServiceUnavailable } from "../http/errors.ts"
 import type { Principal } from "./access.ts"
 
@@ -18,9 +17,4 @@ export interface ApiKeyAuthenticatorShape {
 
 export class ApiKeyAuthenticator extends Context.Service<ApiKeyAuthenticator, ApiKeyAuthenticatorShape>()(
   "breakwater/ApiKeyAuthenticator"
-) {
-  /** Recognises no key. */
-  static readonly layerNone = Layer.succeed(ApiKeyAuthenticator, {
-    authenticate: () => Effect.succeed(undefined)
-  })
-}
+) {}

@@ -33,73 +33,54 @@ const field = (error: unknown, name: string): unknown =>
 
 const str = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback)
 
+/**
+ * Our typed errors that answer with their own message (and `details`, `issues` when they carry
+ * them): tag → status, code, page title. A new error class needs one row here.
+ */
+const declared: Readonly<Record<string, readonly [status: number, code: string, title: string]>> = {
+  BadRequest: [400, "bad_request", "Bad request"],
+  Unauthenticated: [401, "unauthenticated", "Sign in required"],
+  Forbidden: [403, "forbidden", "Forbidden"],
+  CsrfRejected: [403, "csrf_rejected", "Request refused"],
+  ReauthenticationRequired: [403, "reauthentication_required", "Confirm with your password"],
+  NotFound: [404, "not_found", "Not found"],
+  Conflict: [409, "conflict", "Conflict"],
+  TooManyRequests: [429, "too_many_requests", "Too many requests"],
+  ServiceUnavailable: [503, "unavailable", "Unavailable"]
+}
+
+const internal = (message: string): Answer => ({
+  status: 500,
+  code: "internal",
+  title: "Internal error",
+  message,
+  unexpected: true
+})
+
 /** Classifies one failure. */
 export const classify = (error: unknown): Answer => {
-  const tag = tagOf(error)
   if (Schema.isSchemaError(error)) {
     const bad = badRequestFrom(error)
     return { status: 400, code: "bad_request", title: "Bad request", message: bad.message, issues: bad.issues }
   }
-  switch (tag) {
-    case "BadRequest":
-      return {
-        status: 400,
-        code: "bad_request",
-        title: "Bad request",
-        message: str(field(error, "message"), "bad request"),
-        issues: field(error, "issues") as ReadonlyArray<Issue>
-      }
-    case "Unauthenticated":
-      return {
-        status: 401,
-        code: "unauthenticated",
-        title: "Sign in required",
-        message: str(field(error, "message"), "authentication required")
-      }
-    case "Forbidden":
-      return { status: 403, code: "forbidden", title: "Forbidden", message: str(field(error, "message"), "forbidden") }
-    case "CsrfRejected":
-      return {
-        status: 403,
-        code: "csrf_rejected",
-        title: "Request refused",
-        message: str(field(error, "message"), "the request was refused")
-      }
-    case "ReauthenticationRequired":
-      return {
-        status: 403,
-        code: "reauthentication_required",
-        title: "Confirm with your password",
-        message: str(field(error, "message"), "enter your password again to confirm this action")
-      }
-    case "NotFound":
-      return { status: 404, code: "not_found", title: "Not found", message: str(field(error, "message"), "not found") }
-    case "Conflict":
-      return {
-        status: 409,
-        code: "conflict",
-        title: "Conflict",
-        message: str(field(error, "message"), "conflict"),
-        details: field(error, "details")
-      }
-    case "TooManyRequests": {
-      const retry = Number(field(error, "retryAfterSeconds") ?? 60)
-      return {
-        status: 429,
-        code: "too_many_requests",
-        title: "Too many requests",
-        message: str(field(error, "message"), "too many requests"),
-        headers: { "retry-after": String(Math.max(1, Math.ceil(retry))) }
-      }
+  const tag = tagOf(error)
+  const known = tag === undefined ? undefined : declared[tag]
+  if (known !== undefined) {
+    const [status, code, title] = known
+    const issues = field(error, "issues")
+    const details = field(error, "details")
+    const retry = field(error, "retryAfterSeconds")
+    return {
+      status,
+      code,
+      title,
+      message: str(field(error, "message"), title.toLowerCase()),
+      ...(Array.isArray(issues) ? { issues: issues as ReadonlyArray<Issue> } : {}),
+      ...(details === undefined ? {} : { details }),
+      ...(typeof retry === "number" ? { headers: { "retry-after": String(Math.max(1, Math.ceil(retry))) } } : {})
     }
-    case "ServiceUnavailable":
-      return {
-        status: 503,
-        code: "unavailable",
-        title: "Unavailable",
-        message: str(field(error, "message"), "unavailable"),
-        details: field(error, "details")
-      }
+  }
+  switch (tag) {
     case "HttpServerError":
       return classify(field(error, "reason"))
     case "RouteNotFound":
@@ -112,21 +93,9 @@ export const classify = (error: unknown): Answer => {
         message: `the request body could not be read: ${str(field(error, "description"), "malformed body")}`
       }
     case "HttpBodyError":
-      return {
-        status: 500,
-        code: "internal",
-        title: "Internal error",
-        message: "the response could not be encoded",
-        unexpected: true
-      }
+      return internal("the response could not be encoded")
     default:
-      return {
-        status: 500,
-        code: "internal",
-        title: "Internal error",
-        message: "Something went wrong on our side.",
-        unexpected: true
-      }
+      return internal("Something went wrong on our side.")
   }
 }
 
@@ -135,13 +104,7 @@ const answerOf = (cause: Cause.Cause<unknown>): Answer => {
   if (failure !== undefined) return classify(failure.error)
   if (cause.reasons.length > 0 && cause.reasons.every(Cause.isInterruptReason))
     return { status: 503, code: "interrupted", title: "Interrupted", message: "the request was interrupted" }
-  return {
-    status: 500,
-    code: "internal",
-    title: "Internal error",
-    message: "Something went wrong on our side.",
-    unexpected: true
-  }
+  return internal("Something went wrong on our side.")
 }
 
 /** Where a page request without a session goes: the login page, back here afterwards. */

@@ -51,8 +51,6 @@ export class RouteDeclarationError extends Schema.TaggedError<RouteDeclarationEr
   message: Schema.String
 }) {}
 
-export const route = <R>(spec: RouteSpec<R>): RouteSpec<R> => spec
-
 /** Checks one declaration; the type system already demands `access`, this catches the rest. */
 export const validateRoute = (route: RegisteredRoute, existing: ReadonlyArray<RegisteredRoute>): string | undefined => {
   const access: unknown = route.access

@@ -36,8 +36,6 @@ export class SharedState extends Context.Service<SharedState, SharedStateShape>(
         : makeInProcessState()
     })
   )
-
-  static readonly layerInProcess = Layer.sync(SharedState, () => makeInProcessState())
 }
 
 /** The twin: a map and in-memory channels, for a single process without Redis. */
