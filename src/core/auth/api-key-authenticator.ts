@@ -3,7 +3,7 @@
  * this service; the API keys feature provides the real implementation (prefix lookup, hash check,
  * scopes, expiry, revocation, last use): `ApiKeyAuthenticatorLive` in `api-keys.ts`.
  */
-import { Context, type Effect, Layer, type Redacted } from "effect"
+import { Context, type Effect, type Redacted } from "effect"
 import type { ServiceUnavailable } from "../http/errors.ts"
 import type { Principal } from "./access.ts"
 
