@@ -1,29 +1,16 @@
-/**
- * API keys end to end: created once (the only time the key is shown), authenticating
- * `/api/v1/*` with exactly its scopes, refused when revoked, expired, unknown or malformed,
- * last use recorded at most once a minute, creation behind re-authentication, all audited.
- */
-import { Context, Effect } from "effect"
-import { SqlClient } from "effect/sql"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { API_KEY_PATTERN } from "../../src/core/auth/api-key-format.ts"
-import { startAppPromise, testEnv } from "../support/app.ts"
-import { createTestStores } from "../support/database.ts"
 import { loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
+import { useTestApp } from "../support/test-app.ts"
 
-let app: Awaited<ReturnType<typeof startAppPromise>>
+const testApp = useTestApp()
 let admin: TestSession
 
 beforeAll(async () => {
-  app = await startAppPromise(testEnv(await createTestStores()))
-  admin = await loginAsAdmin(app.baseUrl)
+  admin = await loginAsAdmin(testApp.app.baseUrl)
 })
-afterAll(() => app?.stop())
 
-const sql = <A extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  Effect.runPromise(
-    Effect.flatMap(Effect.succeed(Context.get(app.context, SqlClient.SqlClient)), (s) => s.unsafe<A>(text, params))
-  )
+const sql = testApp.query
 
 const createKey = (session: TestSession, body: Record<string, unknown>) =>
   session.fetch("/api/v1/api-keys", {
@@ -33,7 +20,7 @@ const createKey = (session: TestSession, body: Record<string, unknown>) =>
   })
 
 const bearer = (key: string, path: string, init: RequestInit = {}) =>
-  fetch(`${app.baseUrl}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${key}` } })
+  fetch(`${testApp.app.baseUrl}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${key}` } })
 
 const newKey = async (scopes: ReadonlyArray<string>, expiresIn = "30d") => {
   const res = await createKey(admin, { name: `key ${scopes.join("+")}`, scopes, expiresIn })
@@ -123,7 +110,7 @@ describe("API keys", () => {
   })
 
   it("loses what its owner loses: a demoted or disabled owner's key is narrowed or refused", async () => {
-    const owner = await loginAsNewUser(app, { email: "keyowner@test.local", role: "admin" })
+    const owner = await loginAsNewUser(testApp.app, { email: "keyowner@test.local", role: "admin" })
     const res = await createKey(owner, { name: "owner key", scopes: ["VIEW_DASHBOARD", "VIEW_AUDIT"], expiresIn: "7d" })
     expect(res.status).toBe(201)
     const { apiKey } = (await res.json()) as { apiKey: string }
@@ -136,7 +123,7 @@ describe("API keys", () => {
   })
 
   it("needs the password again when the sign-in is older than five minutes", async () => {
-    const owner = await loginAsNewUser(app, {
+    const owner = await loginAsNewUser(testApp.app, {
       email: "reauth@test.local",
       role: "admin",
       password: "reauth-password-123"

@@ -1,26 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startAppPromise, testEnv } from "../support/app.ts"
-import { createTestStores } from "../support/database.ts"
+import { beforeAll, describe, expect, it } from "vitest"
 import { loginAsAdmin, type TestSession } from "../support/session.ts"
+import { useTestApp } from "../support/test-app.ts"
 
-let app: Awaited<ReturnType<typeof startAppPromise>>
+const testApp = useTestApp()
 let admin: TestSession
 
 beforeAll(async () => {
-  app = await startAppPromise(testEnv(await createTestStores()))
-  admin = await loginAsAdmin(app.baseUrl)
+  admin = await loginAsAdmin(testApp.app.baseUrl)
 })
-afterAll(() => app?.stop())
 
 describe("probes", () => {
   it("GET /healthz answers 200", async () => {
-    const res = await fetch(`${app.baseUrl}/healthz`)
+    const res = await fetch(`${testApp.app.baseUrl}/healthz`)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ status: "ok" })
   })
 
   it("GET /readyz names each dependency and reports both stores up", async () => {
-    const res = await fetch(`${app.baseUrl}/readyz`)
+    const res = await fetch(`${testApp.app.baseUrl}/readyz`)
     expect(res.status).toBe(200)
     const body = await res.json()
     expect(body.status).toBe("ready")
@@ -31,8 +28,8 @@ describe("probes", () => {
   })
 
   it("GET /metrics serves Prometheus text with process and module metrics", async () => {
-    await fetch(`${app.baseUrl}/healthz`)
-    const res = await fetch(`${app.baseUrl}/metrics`)
+    await fetch(`${testApp.app.baseUrl}/healthz`)
+    const res = await fetch(`${testApp.app.baseUrl}/metrics`)
     expect(res.status).toBe(200)
     expect(res.headers.get("content-type")).toContain("text/plain")
     const text = await res.text()
@@ -44,22 +41,22 @@ describe("probes", () => {
 
 describe("request pipeline", () => {
   it("gives every response a request id, and keeps a well-formed one it was given", async () => {
-    const fresh = await fetch(`${app.baseUrl}/healthz`)
+    const fresh = await fetch(`${testApp.app.baseUrl}/healthz`)
     expect(fresh.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/)
-    const kept = await fetch(`${app.baseUrl}/healthz`, { headers: { "x-request-id": "abc-123" } })
+    const kept = await fetch(`${testApp.app.baseUrl}/healthz`, { headers: { "x-request-id": "abc-123" } })
     expect(kept.headers.get("x-request-id")).toBe("abc-123")
-    const replaced = await fetch(`${app.baseUrl}/healthz`, { headers: { "x-request-id": "<script>" } })
+    const replaced = await fetch(`${testApp.app.baseUrl}/healthz`, { headers: { "x-request-id": "<script>" } })
     expect(replaced.headers.get("x-request-id")).not.toBe("<script>")
   })
 
   it("answers an unknown page with a 404 page, and an unknown API route with 404 JSON", async () => {
-    const page = await fetch(`${app.baseUrl}/no/such/page`, { headers: { accept: "text/html" } })
+    const page = await fetch(`${testApp.app.baseUrl}/no/such/page`, { headers: { accept: "text/html" } })
     expect(page.status).toBe(404)
     expect(page.headers.get("content-type")).toContain("text/html")
     const html = await page.text()
     expect(html).toContain("404 · Not found")
     expect(html).toContain(page.headers.get("x-request-id"))
-    const api = await fetch(`${app.baseUrl}/api/v1/nothing`)
+    const api = await fetch(`${testApp.app.baseUrl}/api/v1/nothing`)
     expect(api.status).toBe(404)
     const body = await api.json()
     expect(body.error).toMatchObject({ code: "not_found", requestId: api.headers.get("x-request-id") })
@@ -67,15 +64,15 @@ describe("request pipeline", () => {
 
   it("serves htmx and the stylesheets with cache headers and ETags", async () => {
     for (const path of ["/assets/htmx.min.js", "/assets/pico.classless.min.css", "/assets/app.css"]) {
-      const res = await fetch(`${app.baseUrl}${path}`)
+      const res = await fetch(`${testApp.app.baseUrl}${path}`)
       expect(res.status).toBe(200)
       expect(res.headers.get("cache-control")).toContain("max-age=")
       const etag = res.headers.get("etag")
       expect(etag).toBeTruthy()
-      const again = await fetch(`${app.baseUrl}${path}`, { headers: { "if-none-match": etag ?? "" } })
+      const again = await fetch(`${testApp.app.baseUrl}${path}`, { headers: { "if-none-match": etag ?? "" } })
       expect(again.status).toBe(304)
     }
-    const htmx = await (await fetch(`${app.baseUrl}/assets/htmx.min.js`)).text()
+    const htmx = await (await fetch(`${testApp.app.baseUrl}/assets/htmx.min.js`)).text()
     expect(htmx).toContain("htmx")
   })
 })
