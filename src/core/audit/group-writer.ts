@@ -3,6 +3,10 @@
  * writer loops each take up to a group's worth, insert it with one statement, and resume every
  * caller of the group at once. No per-entry queue or promise objects: at tens of thousands of
  * entries a second the bookkeeping, not PostgreSQL, would otherwise be the limit.
+ *
+ * With nothing in flight a writer takes what waits at once (a lone entry is not delayed); while a
+ * group commits, another writer starts only when `parallelFrom` entries wait. Otherwise free
+ * writers would take tiny groups and the fixed cost of each commit would cap throughput.
  */
 import { Effect } from "effect"
 import type { AuditEntryInput } from "./entry.ts"
@@ -28,29 +32,41 @@ export interface GroupWriter {
 
 export const makeGroupWriter = (
   maxGroup: number,
-  write: (group: ReadonlyArray<Waiting>) => Effect.Effect<boolean>
+  write: (group: ReadonlyArray<Waiting>) => Effect.Effect<boolean>,
+  parallelFrom: number
 ): GroupWriter => {
   const waiting: Array<Waiting> = []
   const idleWriters: Array<() => void> = []
+  let inFlight = 0
   const failed = Effect.fail<GroupWriteFailed>({ _tag: "GroupWriteFailed" })
 
+  const ready = () => waiting.length > 0 && (inFlight === 0 || waiting.length >= parallelFrom)
+  const wake = () => {
+    if (ready()) idleWriters.shift()?.()
+  }
   // The group is taken when the writer runs, not when it is woken: by then more have arrived.
-  const take = Effect.sync(() => waiting.splice(0, maxGroup))
+  const take = Effect.sync(() => {
+    const group = waiting.splice(0, maxGroup)
+    if (group.length > 0) inFlight++
+    return group
+  })
   const nextGroup = Effect.callback<ReadonlyArray<Waiting>>((resume) => {
-    if (waiting.length > 0) return resume(take)
+    if (ready()) return resume(take)
     idleWriters.push(() => resume(take))
   })
 
   const writeAndResume = (group: ReadonlyArray<Waiting>) =>
     Effect.map(write(group), (ok) => {
+      inFlight--
       for (const w of group) w.resume(ok ? Effect.void : failed)
+      wake()
     })
 
   return {
     submit: (entry) =>
       Effect.callback<void, GroupWriteFailed>((resume) => {
         waiting.push({ entry, enqueuedAt: performance.now(), resume })
-        idleWriters.shift()?.()
+        wake()
       }),
     loop: (heartbeat) =>
       nextGroup.pipe(
