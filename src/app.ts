@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { Audit } from "./core/audit/audit.ts"
 import { ApiKeyAuthenticatorLive } from "./core/auth/api-keys.ts"
 import { IdentityLive } from "./core/auth/identity.ts"
+import { CircuitBreakerLive } from "./core/breaker/live.ts"
 import { AppConfig } from "./core/config.ts"
 import { coreModule } from "./core/core-module.ts"
 import { DatabaseLive } from "./core/db/client.ts"
@@ -23,7 +24,7 @@ import { SharedState } from "./core/redis/shared-state.ts"
 import { Supervisor } from "./core/supervisor.ts"
 
 /** Everything core provides to modules; needs only the configuration. */
-export const CoreLive = IdentityLive.pipe(
+export const CoreLive = Layer.mergeAll(IdentityLive, CircuitBreakerLive).pipe(
   Layer.provideMerge(ApiKeyAuthenticatorLive),
   Layer.provideMerge(Audit.layer),
   Layer.provideMerge(

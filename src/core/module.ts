@@ -12,6 +12,7 @@ import type { Audit } from "./audit/audit.ts"
 import type { AccessControl } from "./auth/access.ts"
 import type { Login } from "./auth/login.ts"
 import type { Sessions } from "./auth/sessions.ts"
+import type { CircuitBreaker } from "./breaker/service.ts"
 import type { Users } from "./auth/users.ts"
 import type { AppConfig } from "./config.ts"
 import type { DatabaseInfo } from "./db/client.ts"
@@ -41,6 +42,7 @@ export type CoreServices =
   | Users
   | Sessions
   | Login
+  | CircuitBreaker
 
 export interface ModuleSpec<S, E> {
   readonly name: string

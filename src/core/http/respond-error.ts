@@ -46,7 +46,16 @@ const declared: Readonly<Record<string, readonly [status: number, code: string, 
   NotFound: [404, "not_found", "Not found"],
   Conflict: [409, "conflict", "Conflict"],
   TooManyRequests: [429, "too_many_requests", "Too many requests"],
-  ServiceUnavailable: [503, "unavailable", "Unavailable"]
+  ServiceUnavailable: [503, "unavailable", "Unavailable"],
+  ScopeNotFound: [404, "scope_not_found", "No such breaker scope"],
+  ScopeExists: [409, "scope_exists", "Scope exists"],
+  NotTripped: [409, "not_tripped", "Breaker not tripped"],
+  VersionConflict: [409, "version_conflict", "Another change won"],
+  ResetRateLimited: [429, "reset_rate_limited", "Reset too soon"],
+  StoresUnhealthy: [503, "stores_unhealthy", "Stores unhealthy"],
+  ApprovalRefused: [403, "approval_refused", "Approval refused"],
+  ApprovalNotFound: [404, "approval_not_found", "No such reset request"],
+  ApprovalClosed: [409, "approval_closed", "Reset request closed"]
 }
 
 const internal = (message: string): Answer => ({

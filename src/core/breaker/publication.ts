@@ -1,0 +1,44 @@
+/**
+ * The published copy of breaker state for execution services: one key per scope holding the
+ * record's JSON, and a change message per transition on one channel. Redis when configured, the
+ * in-process twin otherwise (same `SharedState` interface).
+ */
+import { Effect, Option, Schema } from "effect"
+import type { SharedStateShape, StoreUnavailable } from "../redis/shared-state.ts"
+import { BreakerChange, BreakerRecord, CHANGES_CHANNEL, stateKey } from "./model.ts"
+
+const decodeRecord = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerRecord))
+export const decodeChange = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerChange))
+
+/** The exact bytes published for a record (field order is the schema's). */
+export const recordJson = (record: BreakerRecord) => JSON.stringify(record)
+
+export const publishRecord = (shared: SharedStateShape, record: BreakerRecord) =>
+  shared.set(stateKey(record.scope), recordJson(record))
+
+export const publishChange = (shared: SharedStateShape, change: BreakerChange) =>
+  shared.publish(CHANGES_CHANNEL, JSON.stringify(change))
+
+export interface Published {
+  readonly raw: string
+  readonly record: Option.Option<BreakerRecord>
+}
+
+/** The published value of a scope, raw and decoded (none when absent or not a record). */
+export const readPublished = (
+  shared: SharedStateShape,
+  scope: string
+): Effect.Effect<Option.Option<Published>, StoreUnavailable> =>
+  Effect.map(shared.get(stateKey(scope)), (value) => Option.map(value, (raw) => ({ raw, record: decodeRecord(raw) })))
+
+/** A key that identifies a change, so the echo of our own publication is not handled twice. */
+export const changeKey = (change: BreakerChange): string => {
+  switch (change.type) {
+    case "transition":
+      return `t:${change.transition.id}`
+    case "reset_requested":
+      return `r:${change.request.id}`
+    case "scope_created":
+      return `s:${change.record.scope}`
+  }
+}
