@@ -140,7 +140,8 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
           resourceId: input.scope,
           outcome: "success",
           reason: input.reason,
-          details: { source: input.source, version: record.version, repeated: !changed, ...input.details, ...extra }
+          // The caller's details first: they must not overwrite what the breaker itself records.
+          details: { ...input.details, ...extra, source: input.source, version: record.version, repeated: !changed }
         })
 
       /** The trip in the database; `at` is when it was accepted (earlier when reconciled later). */
