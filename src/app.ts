@@ -21,6 +21,7 @@ import { tracingLayer } from "./core/observability/tracing.ts"
 import { Readiness } from "./core/readiness.ts"
 import { RedisConnection } from "./core/redis/client.ts"
 import { SharedState } from "./core/redis/shared-state.ts"
+import { Shutdown } from "./core/shutdown.ts"
 import { Supervisor } from "./core/supervisor.ts"
 
 /** Everything core provides to modules; needs only the configuration. */
@@ -31,6 +32,7 @@ export const CoreLive = Layer.mergeAll(IdentityLive, CircuitBreakerLive).pipe(
     Layer.mergeAll(
       Supervisor.layer,
       Navigation.layer,
+      Shutdown.layer,
       DatabaseLive,
       SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
     )
@@ -44,7 +46,8 @@ export const appLayer = (modules: ReadonlyArray<Module>, config: Layer.Layer<App
     Effect.gen(function* () {
       const settings = yield* AppConfig
       const installed = Layer.mergeAll(coreModule.install, ...modules.map((m) => m.install))
-      return HttpApp.pipe(
+      return Shutdown.beginOnRelease.pipe(
+        Layer.provideMerge(HttpApp),
         Layer.provideMerge(NodeServerLive),
         Layer.provide(installed),
         Layer.provideMerge(CoreLive),

@@ -12,8 +12,8 @@ import type { Audit } from "./audit/audit.ts"
 import type { AccessControl } from "./auth/access.ts"
 import type { Login } from "./auth/login.ts"
 import type { Sessions } from "./auth/sessions.ts"
-import type { CircuitBreaker } from "./breaker/service.ts"
 import type { Users } from "./auth/users.ts"
+import type { CircuitBreaker } from "./breaker/service.ts"
 import type { AppConfig } from "./config.ts"
 import type { DatabaseInfo } from "./db/client.ts"
 import { type RegisteredRoute, type RouteSpec, RouteTable } from "./http/route.ts"
@@ -22,6 +22,7 @@ import type { Metrics } from "./observability/metrics.ts"
 import type { Readiness } from "./readiness.ts"
 import type { RedisConnection } from "./redis/client.ts"
 import type { SharedState } from "./redis/shared-state.ts"
+import type { Shutdown } from "./shutdown.ts"
 import { type FiberSpec, Supervisor } from "./supervisor.ts"
 
 /** What core provides to every module. */
@@ -43,6 +44,7 @@ export type CoreServices =
   | Sessions
   | Login
   | CircuitBreaker
+  | Shutdown
 
 export interface ModuleSpec<S, E> {
   readonly name: string

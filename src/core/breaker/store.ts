@@ -41,16 +41,10 @@ interface ScopeRow {
   readonly reset_by: unknown
   readonly quiet_until: Date | string | null
   readonly trip_count_today: number
-  readonly trip_count_day: Date | string | null
+  /** Selected as text (`YYYY-MM-DD`): no time-zone conversion of a calendar day. */
+  readonly trip_count_day: string | null
   readonly updated_at: Date | string
 }
-
-const dayOf = (value: Date | string | null) =>
-  value === null ? null : typeof value === "string" ? value.slice(0, 10) : utcDayOfLocalDate(value)
-
-// node-postgres parses `date` as local midnight; read it back in local terms.
-const utcDayOfLocalDate = (d: Date) =>
-  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`
 
 /** A stored row as the record; `trip_count_today` is 0 on any other UTC day than `now`'s. */
 export const toRecord = (row: ScopeRow, now: number): BreakerRecord => ({
@@ -65,7 +59,7 @@ export const toRecord = (row: ScopeRow, now: number): BreakerRecord => ({
   reset_at: iso(row.reset_at),
   reset_by: json<ActorJson>(row.reset_by),
   quiet_until: iso(row.quiet_until),
-  trip_count_today: dayOf(row.trip_count_day) === utcDay(now) ? row.trip_count_today : 0,
+  trip_count_today: row.trip_count_day === utcDay(now) ? row.trip_count_today : 0,
   updated_at: iso(row.updated_at) ?? new Date(now).toISOString()
 })
 

@@ -51,10 +51,67 @@ export interface ApiKeysTable {
   readonly last_used_at: Date | null
 }
 
+/** The breaker tables are queried with hand-written SQL in `core/breaker/store.ts`; typed here to mirror the migration. */
+export interface BreakerScopeTable {
+  readonly scope: string
+  readonly state: "OPEN" | "TRIPPED" | "QUIET_PERIOD"
+  readonly version: string
+  readonly tripped_at: Date | null
+  readonly trip_reason: string | null
+  readonly trip_details: unknown
+  readonly tripped_by: unknown
+  readonly trip_source: "manual" | "automatic" | null
+  readonly reset_at: Date | null
+  readonly reset_by: unknown
+  readonly quiet_until: Date | null
+  readonly trip_count_today: Generated<number>
+  readonly trip_count_day: Date | null
+  readonly created_at: Generated<Date>
+  readonly updated_at: Generated<Date>
+}
+
+export interface BreakerTransitionTable {
+  readonly id: Generated<string>
+  readonly scope: string
+  readonly kind: "trip" | "trip_repeated" | "reset" | "quiet_period_ended" | "reset_requested"
+  readonly from_state: string
+  readonly to_state: string
+  readonly version: string
+  readonly source: "manual" | "automatic" | null
+  readonly actor: unknown
+  readonly reason: string | null
+  readonly details: Generated<unknown>
+  readonly at: Date
+}
+
+export interface BreakerResetRequestTable {
+  readonly id: string
+  readonly scope: string
+  readonly base_version: string
+  readonly requested_by: unknown
+  readonly reason: string
+  readonly requested_at: Date
+  readonly expires_at: Date
+  readonly status: "pending" | "approved" | "expired" | "superseded"
+  readonly approved_by: unknown
+  readonly approved_at: Date | null
+}
+
+export interface SettingTable {
+  readonly key: string
+  readonly value: unknown
+  readonly updated_at: Generated<Date>
+  readonly updated_by: unknown
+}
+
 export interface Database {
   readonly installation: InstallationTable
   readonly users: UsersTable
   readonly login_failures: LoginFailuresTable
   readonly sessions: SessionsTable
   readonly api_keys: ApiKeysTable
+  readonly breaker_scope: BreakerScopeTable
+  readonly breaker_transition: BreakerTransitionTable
+  readonly breaker_reset_request: BreakerResetRequestTable
+  readonly setting: SettingTable
 }
