@@ -1,12 +1,13 @@
 /**
- * The `breakwater` command: `serve` (the default), `migrate`, `audit verify`, `user …`; one file per
- * command group under `src/cli/`.
+ * The `breakwater` command: `serve` (the default), `migrate`, `audit verify`, `user …`, `apikey …`,
+ * `breaker …`; one file per command group under `src/cli/`.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { apikeyCommand } from "./cli/apikey.ts"
 import { auditCommand } from "./cli/audit.ts"
+import { breakerCommand } from "./cli/breaker.ts"
 import { migrateCommand } from "./cli/migrate.ts"
 import { userCommand } from "./cli/user.ts"
 import { runMain } from "./core/run.ts"
@@ -19,7 +20,7 @@ const serveCommand = Command.make("serve", {}, () => serve).pipe(
 
 export const breakwater = Command.make("breakwater", {}, () => serve).pipe(
   Command.withDescription("Breakwater: the operations control plane for trading platforms."),
-  Command.withSubcommands([serveCommand, migrateCommand, auditCommand, userCommand, apikeyCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, auditCommand, userCommand, apikeyCommand, breakerCommand])
 )
 
 export const main = (): void => runMain(breakwater.pipe(Command.run({ version }), Effect.provide(NodeServices.layer)))

@@ -2,7 +2,14 @@
 import type { Module } from "./core/module.ts"
 import { apiKeysModule } from "./plugins/api-keys/index.ts"
 import { auditLogModule } from "./plugins/audit-log/index.ts"
+import { circuitBreakerModule } from "./plugins/circuit-breaker/index.ts"
 import { identityModule } from "./plugins/identity/index.ts"
 import { systemModule } from "./plugins/system/index.ts"
 
-export const modules: ReadonlyArray<Module> = [systemModule, auditLogModule, identityModule, apiKeysModule]
+export const modules: ReadonlyArray<Module> = [
+  systemModule,
+  auditLogModule,
+  identityModule,
+  apiKeysModule,
+  circuitBreakerModule
+]

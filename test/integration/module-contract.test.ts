@@ -102,6 +102,9 @@ describe("module contract", () => {
       expect(fibers.map((f) => f.name)).toEqual([
         "audit.sealer",
         "audit.writer",
+        "breaker.event-feed",
+        "breaker.listener",
+        "breaker.verifier",
         "greeter.ticker",
         "identity.sweeper",
         "system.sampler"

@@ -13,7 +13,7 @@ import type { RouteSpec } from "./route.ts"
 
 const require = createRequire(import.meta.url)
 
-interface Asset {
+export interface Asset {
   readonly path: `/${string}`
   readonly file: string
   readonly contentType: string
@@ -42,13 +42,21 @@ const assets: ReadonlyArray<Asset> = [
   }
 ]
 
-/** Public routes for every asset. */
-export const staticRoutes = (): ReadonlyArray<RouteSpec> =>
-  assets.map((asset) => {
-    const body = readFileSync(asset.file)
-    const etag = `"${createHash("sha1").update(body).digest("base64url")}"`
-    const headers = { etag, "cache-control": "public, max-age=86400" }
-    return {
+export interface ServedAsset {
+  readonly route: RouteSpec
+  /** The URL with a content hash, so a changed file is fetched at once. */
+  readonly url: string
+}
+
+/** A public route serving one file, read once, with an ETag and a day of caching. */
+export const assetRoute = (asset: Asset): ServedAsset => {
+  const body = readFileSync(asset.file)
+  const hash = createHash("sha1").update(body).digest("base64url")
+  const etag = `"${hash}"`
+  const headers = { etag, "cache-control": "public, max-age=86400" }
+  return {
+    url: `${asset.path}?v=${hash.slice(0, 12)}`,
+    route: {
       method: "GET",
       path: asset.path,
       access: "public",
@@ -59,4 +67,16 @@ export const staticRoutes = (): ReadonlyArray<RouteSpec> =>
           : HttpServerResponse.uint8Array(body, { contentType: asset.contentType, headers })
       )
     }
+  }
+}
+
+/** A file of `public/` that a module serves with its pages (e.g. a page's script). */
+export const publicAsset = (name: string, contentType: string): ServedAsset =>
+  assetRoute({
+    path: `/assets/${name}`,
+    file: fileURLToPath(new URL(`../../../public/${name}`, import.meta.url)),
+    contentType
   })
+
+/** Public routes for every asset. */
+export const staticRoutes = (): ReadonlyArray<RouteSpec> => assets.map((asset) => assetRoute(asset).route)
