@@ -10,8 +10,10 @@ import { afterAll, beforeAll } from "vitest"
 import { CircuitBreaker } from "../../src/core/breaker/service.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
 import { withSql } from "../support/admin-sql.ts"
+import { startAppPromise, testEnv } from "../support/app.ts"
 import { alice, bob, breakerLayer, REASON } from "../support/breaker.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
+import { loginAsAdmin } from "../support/session.ts"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts"
 
 let stores: TestStores
@@ -203,5 +205,93 @@ describe("breaker outages", () => {
         )
       ),
     40_000
+  )
+
+  it.live(
+    "over HTTP with PostgreSQL down: a signed-in operator and an API key still trip; reads stay TRIPPED; resets get 503",
+    () =>
+      Effect.promise(async () => {
+        const pg = new URL(stores.databaseUrl)
+        pg.port = String(pgProxy.port)
+        const app = await startAppPromise(testEnv(stores, { DATABASE_URL: pg.toString(), LOG_LEVEL: "error" }))
+        try {
+          const admin = await loginAsAdmin(app.baseUrl)
+          const json = { "content-type": "application/json" }
+          const created = await admin.fetch("/api/v1/api-keys", {
+            method: "POST",
+            headers: json,
+            body: JSON.stringify({
+              name: "desk",
+              scopes: ["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER"],
+              expiresIn: "1d"
+            })
+          })
+          const { apiKey } = (await created.json()) as { apiKey: string }
+          const bearer = { ...json, authorization: `Bearer ${apiKey}` }
+          await admin.fetch("/api/v1/breaker/scopes", {
+            method: "POST",
+            headers: json,
+            body: JSON.stringify({ scope: "http-outage" })
+          })
+          // Both credentials were verified against the database a moment ago.
+          assert.strictEqual(
+            (await fetch(`${app.baseUrl}/api/v1/breaker/http-outage`, { headers: bearer })).status,
+            200
+          )
+
+          await pgProxy.cut()
+          const body = (reason: string) => JSON.stringify({ reason, acknowledge: true })
+          const bySession = await admin.fetch("/api/v1/breaker/http-outage/trip", {
+            method: "POST",
+            headers: json,
+            body: body("database outage drill: tripping from the console session")
+          })
+          assert.strictEqual(bySession.status, 202)
+          assert.deepInclude(await bySession.json(), { persisted: false, published: true })
+          const byKey = await fetch(`${app.baseUrl}/api/v1/breaker/global/trip`, {
+            method: "POST",
+            headers: bearer,
+            body: body("database outage drill: tripping global with an API key")
+          })
+          assert.strictEqual(byKey.status, 202)
+          const read = await fetch(`${app.baseUrl}/api/v1/breaker/http-outage`, { headers: bearer })
+          assert.strictEqual(((await read.json()) as { effective_state: string }).effective_state, "TRIPPED")
+          const reset = await admin.fetch("/api/v1/breaker/http-outage/reset", {
+            method: "POST",
+            headers: json,
+            body: body("the database is down, this reset must be refused")
+          })
+          assert.strictEqual(reset.status, 503)
+          // A credential never verified cannot be checked now: 503, not a guess.
+          const stranger = await fetch(`${app.baseUrl}/api/v1/breaker/global`, {
+            headers: { authorization: "Bearer bw_AAAAAAAAAAAA_notarealkeynotarealkeynotarealkey0000" }
+          })
+          assert.include([401, 503], stranger.status)
+
+          await pgProxy.restore()
+          const deadline = Date.now() + 15_000
+          let rows: ReadonlyArray<{ scope: string; state: string }> = []
+          while (Date.now() < deadline) {
+            rows = await withSql(stores.databaseUrl, (sql) =>
+              sql.unsafe<{ scope: string; state: string }>(
+                "SELECT scope, state FROM breaker_scope WHERE scope IN ('global', 'http-outage') ORDER BY scope"
+              )
+            )
+            if (rows.every((r) => r.state === "TRIPPED")) break
+            await new Promise((r) => setTimeout(r, 200))
+          }
+          assert.deepStrictEqual(
+            rows.map((r) => [r.scope, r.state]),
+            [
+              ["global", "TRIPPED"],
+              ["http-outage", "TRIPPED"]
+            ]
+          )
+        } finally {
+          await pgProxy.restore().catch(() => undefined)
+          await app.stop()
+        }
+      }),
+    60_000
   )
 })

@@ -4,7 +4,7 @@
  * route and token-less ones on cookie sessions, checks the route's permission, and writes an
  * `authz_denied` audit entry for every refusal.
  */
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { type HttpServerRequest, UrlParams } from "effect/http"
 import { Audit } from "../audit/audit.ts"
 import { type Actor, actorOf } from "../audit/entry.ts"
@@ -21,6 +21,7 @@ import {
 } from "./access.ts"
 import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
 import { CSRF_FIELD, CSRF_HEADER, crossSiteReason, isStateChanging, tokensMatch } from "./csrf.ts"
+import { makeOutageCredentials } from "./outage-credentials.ts"
 import { principalOfSession, SESSION_COOKIE, Sessions } from "./sessions.ts"
 
 const anonymousActor: Actor = { type: "anonymous", id: "anonymous", name: "anonymous" }
@@ -46,10 +47,10 @@ export const AccessControlLive = Layer.effect(
     const apiKeys = yield* ApiKeyAuthenticator
     const audit = yield* Audit
 
-    const identify = (request: HttpServerRequest.HttpServerRequest) =>
+    const outage = makeOutageCredentials()
+
+    const identifyFromStores = (request: HttpServerRequest.HttpServerRequest, bearer: string | undefined) =>
       Effect.gen(function* () {
-        const authorization = request.headers.authorization
-        const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
         // A bearer token decides alone: a request is never half key, half cookie.
         if (bearer !== undefined) return yield* apiKeys.authenticate(Redacted.make(bearer))
         const cookie = request.cookies[SESSION_COOKIE]
@@ -64,6 +65,32 @@ export const AccessControlLive = Layer.effect(
           )
         )
         return session === undefined ? undefined : principalOfSession(session)
+      })
+
+    /**
+     * The caller, from the database; while it cannot be asked, a credential it verified within
+     * the last minutes still stands (so an operator can trip the breaker during the outage).
+     */
+    const identify = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function* () {
+        const authorization = request.headers.authorization
+        const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+        const credential = bearer !== undefined ? `bearer:${bearer}` : request.cookies[SESSION_COOKIE]
+        if (credential === undefined) return yield* identifyFromStores(request, bearer)
+        const now = yield* Clock.currentTimeMillis
+        const checked = yield* Effect.result(identifyFromStores(request, bearer))
+        if (checked._tag === "Success") {
+          if (checked.success === undefined) outage.forget(credential)
+          else outage.remember(credential, checked.success, now)
+          return checked.success
+        }
+        // Recalled, not re-verified: the grace period counts from the last real verification.
+        const recalled = outage.recall(credential, now)
+        if (recalled === undefined) return yield* checked.failure
+        yield* Effect.logWarning(
+          `the database cannot check credentials: accepting ${recalled.kind} ${recalled.name}, verified within the last minutes`
+        )
+        return recalled
       })
 
     /** Audits the refusal, then fails with `error`. A failed audit write is logged, never a reason to allow. */
