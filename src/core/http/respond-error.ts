@@ -90,6 +90,17 @@ export const classify = (error: unknown): Answer => {
     }
   }
   switch (tag) {
+    case "SqlError":
+      // The database being unreachable is an outage, not a bug: 503, and the cause is logged.
+      return tagOf(field(error, "reason")) === "ConnectionError"
+        ? {
+            status: 503,
+            code: "database_unavailable",
+            title: "Database unavailable",
+            message: "the database cannot be reached right now: try again shortly",
+            unexpected: true
+          }
+        : internal("Something went wrong on our side.")
     case "HttpServerError":
       return classify(field(error, "reason"))
     case "RouteNotFound":
