@@ -1,0 +1,152 @@
+/**
+ * What the breaker's parts share within one process: the services, the snapshot readers are
+ * answered from, trips waiting for the database, the metrics, and how a committed change is
+ * remembered, handed to local streams and published.
+ */
+import { Clock, Effect, Option, PubSub, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { Audit } from "../audit/audit.ts"
+import { Metrics } from "../observability/metrics.ts"
+import { SharedState } from "../redis/shared-state.ts"
+import { StoresUnhealthy } from "./errors.ts"
+import { type BreakerChange, type BreakerRecord, BreakerSettings, DEFAULT_SETTINGS, type Transition } from "./model.ts"
+import { changeKey, publishChange, publishRecord } from "./publication.ts"
+import type { Known } from "./reading.ts"
+import type { TripInput } from "./service.ts"
+import * as Store from "./store.ts"
+
+/** How long a database round trip may take before the breaker treats the database as down. */
+export const DATABASE_TIMEOUT = "2 seconds"
+const decodeSettings = Schema.decodeUnknownOption(BreakerSettings)
+
+/** A trip accepted while the database was down, waiting to be written to it. */
+export interface PendingTrip {
+  readonly input: TripInput
+  readonly at: number
+}
+
+export const makeBreakerContext = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const audit = yield* Audit
+  const shared = yield* SharedState
+  const metrics = yield* Metrics
+  const changes = yield* PubSub.sliding<BreakerChange>(4096)
+
+  const stateGauge = metrics.gauge({
+    name: "cb_state",
+    help: "Circuit breaker state by scope: 0 open, 1 tripped, 2 quiet period.",
+    labelNames: ["scope"]
+  })
+  const staleness = metrics.gauge({
+    name: "cb_staleness_seconds",
+    help: "Seconds since the breaker state of a scope was last verified (truth read and published copy checked).",
+    labelNames: ["scope"]
+  })
+  const trips = metrics.counter({
+    name: "cb_trips_total",
+    help: "Breaker trips by scope and source (manual, automatic).",
+    labelNames: ["scope", "source"]
+  })
+  const resets = metrics.counter({
+    name: "cb_resets_total",
+    help: "Breaker resets by scope.",
+    labelNames: ["scope"]
+  })
+  const statusChecks = metrics.counter({
+    name: "cb_status_checks_total",
+    help: "Reads of the breaker state (API, console, CLI)."
+  })
+
+  const known = new Map<string, Known>()
+  const lastVerified = new Map<string, number>()
+  const pendingTrips: Array<PendingTrip> = []
+  const seen = new Set<string>()
+  const startedAt = yield* Clock.currentTimeMillis
+
+  const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+    effect.pipe(Effect.provideService(SqlClient.SqlClient, sql))
+  const transaction = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+    inDatabase(sql.withTransaction(effect))
+
+  const stateValue = { OPEN: 0, TRIPPED: 1, QUIET_PERIOD: 2 } as const
+  const remember = (record: BreakerRecord, now: number, pending = false) => {
+    const current = known.get(record.scope)
+    // A late echo of an older version never overwrites a newer one.
+    if (current !== undefined && current.record.version > record.version && !current.pending) return
+    known.set(record.scope, { record, confirmedAt: now, pending })
+    stateGauge.set({ scope: record.scope }, stateValue[record.state])
+  }
+
+  /** Hands a change to local streams once, whether it came from here or from the channel. */
+  const deliver = (change: BreakerChange) => {
+    const key = changeKey(change)
+    if (seen.has(key)) return
+    seen.add(key)
+    if (seen.size > 10_000) seen.delete(seen.values().next().value ?? key)
+    PubSub.publishUnsafe(changes, change)
+  }
+
+  /** Publishes a committed change: the record's key, then the change message. */
+  const announce = (change: BreakerChange, record: BreakerRecord) => {
+    deliver(change)
+    return publishRecord(shared, record).pipe(
+      Effect.andThen(publishChange(shared, change)),
+      Effect.as(true),
+      Effect.catchTag("StoreUnavailable", (e) =>
+        Effect.as(Effect.logWarning(`breaker state not published (the verifier will retry): ${e.message}`), false)
+      )
+    )
+  }
+
+  const settings = Effect.gen(function* () {
+    const stored = yield* inDatabase(Store.readSettings)
+    const merged = { ...DEFAULT_SETTINGS, ...stored }
+    return Option.getOrElse(decodeSettings(merged), () => DEFAULT_SETTINGS)
+  })
+
+  /** Remembers a committed transition and publishes it. */
+  const afterCommit = (record: BreakerRecord, transition: Transition, now: number) =>
+    Effect.suspend(() => {
+      remember(record, now)
+      return announce({ type: "transition", transition, record }, record)
+    })
+
+  const storesHealthy = Effect.gen(function* () {
+    if (pendingTrips.length > 0)
+      return yield* new StoresUnhealthy({
+        message: "a trip accepted while the database was down has not been written to it yet: reset refused",
+        details: { store: "postgresql" }
+      })
+    yield* shared.ping.pipe(
+      Effect.mapError(
+        (e) =>
+          new StoresUnhealthy({
+            message: `the published state (Redis) is unreachable: reset refused (${e.message})`,
+            details: { store: "redis" }
+          })
+      )
+    )
+  })
+
+  return {
+    sql,
+    audit,
+    shared,
+    changes,
+    gauges: { stateGauge, staleness, trips, resets, statusChecks },
+    known,
+    lastVerified,
+    pendingTrips,
+    startedAt,
+    inDatabase,
+    transaction,
+    remember,
+    deliver,
+    announce,
+    afterCommit,
+    settings,
+    storesHealthy
+  }
+})
+
+export type BreakerContext = Effect.Success<typeof makeBreakerContext>

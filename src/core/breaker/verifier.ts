@@ -1,0 +1,157 @@
+/**
+ * The verifier: every second it reads the truth from PostgreSQL, writes queued trips, compares the
+ * published copy (repairing drift, but writing a newer published trip instead of undoing it), ends
+ * quiet periods, confirms what readers are told and sets `cb_staleness_seconds`. With the database
+ * down, the published copy confirms the readings. Also the listener for other replicas' changes.
+ */
+import { Clock, Effect, Option, Stream } from "effect"
+import type { Actor } from "../audit/entry.ts"
+import type { BreakerContext } from "./context.ts"
+import { DATABASE_TIMEOUT } from "./context.ts"
+import { type BreakerRecord, CHANGES_CHANNEL, GLOBAL_SCOPE } from "./model.ts"
+import { decodeChange, publishRecord, readPublished, recordJson } from "./publication.ts"
+import type { VerificationReport } from "./service.ts"
+import * as Store from "./store.ts"
+import { quietEnded } from "./transitions.ts"
+import type { makeTrips } from "./trips.ts"
+
+export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeTrips>) => {
+  const { audit, shared, known, lastVerified, startedAt, inDatabase, transaction, remember, deliver, afterCommit } = ctx
+  const { tripInDatabase, reconcilePending } = trips
+  const staleness = ctx.gauges.staleness
+
+  /** QUIET_PERIOD → OPEN for every scope whose quiet period has passed. */
+  const endQuietPeriods = (truth: ReadonlyArray<BreakerRecord>, now: number) =>
+    Effect.forEach(
+      truth.filter((r) => r.state === "QUIET_PERIOD" && r.quiet_until !== null && Date.parse(r.quiet_until) <= now),
+      (before) =>
+        Effect.gen(function* () {
+          const actor: Actor = { type: "system", id: "system:breaker", name: "breaker" }
+          const record = quietEnded(before, now)
+          const written = yield* transaction(
+            Effect.gen(function* () {
+              if (!(yield* Store.compareAndSet(record, before.version))) return undefined
+              const transition = yield* Store.appendTransition({
+                scope: before.scope,
+                kind: "quiet_period_ended",
+                from_state: "QUIET_PERIOD",
+                to_state: "OPEN",
+                version: record.version,
+                source: null,
+                actor,
+                reason: null,
+                details: { quiet_until: before.quiet_until },
+                at: new Date(now).toISOString()
+              })
+              yield* audit.recordInTransaction({
+                actor,
+                action: "breaker.quiet_period_ended",
+                resourceType: "breaker",
+                resourceId: before.scope,
+                outcome: "success",
+                details: { version: record.version }
+              })
+              return transition
+            })
+          )
+          if (written === undefined) return Option.none<string>()
+          yield* afterCommit(record, written, now)
+          return Option.some(before.scope)
+        }),
+      { concurrency: 1 }
+    ).pipe(Effect.map((opened) => opened.filter(Option.isSome).map((o) => o.value)))
+
+  /** Compares each published record with the truth; a newer published trip is reconciled, not overwritten. */
+  const checkPublished = (truth: ReadonlyArray<BreakerRecord>, now: number) =>
+    Effect.gen(function* () {
+      const repaired: Array<string> = []
+      let reconciled = 0
+      for (const record of truth) {
+        const published = yield* readPublished(shared, record.scope)
+        const copy = Option.flatMap(published, (p) => p.record)
+        if (
+          Option.isSome(copy) &&
+          copy.value.state === "TRIPPED" &&
+          copy.value.version > record.version &&
+          record.state !== "TRIPPED"
+        ) {
+          // Another process published a trip while the database was down: write it, never undo it.
+          const p = copy.value
+          reconciled += yield* tripInDatabase(
+            {
+              scope: record.scope,
+              reason: p.trip_reason ?? "tripped while the database was unreachable",
+              details: p.trip_details ?? {},
+              source: p.trip_source ?? "manual",
+              actor: p.tripped_by ?? { type: "system", id: "system:unknown", name: "unknown" }
+            },
+            p.tripped_at === null ? now : Date.parse(p.tripped_at),
+            { accepted_while_database_down: true, accepted_at: p.tripped_at }
+          ).pipe(
+            Effect.flatMap(({ record: r, transition }) => afterCommit(r, transition, now)),
+            Effect.as(1),
+            Effect.catchCause((cause) =>
+              Effect.as(Effect.logWarning("breaker: a published trip could not be written yet, retrying", cause), 0)
+            )
+          )
+          continue
+        }
+        if (Option.isNone(published) || published.value.raw !== recordJson(record)) {
+          yield* publishRecord(shared, record)
+          repaired.push(record.scope)
+        }
+      }
+      return { repaired, reconciled }
+    })
+
+  const verifyOnce: Effect.Effect<VerificationReport> = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const read = Store.readScopes(now).pipe(inDatabase, Effect.timeout(DATABASE_TIMEOUT), Effect.exit)
+    let truth = yield* read
+    if (truth._tag === "Failure") {
+      // The database is unreachable: the published copy still confirms what readers are told.
+      for (const scope of new Set([GLOBAL_SCOPE, ...known.keys()])) {
+        const copy = yield* readPublished(shared, scope).pipe(Effect.option)
+        const record = Option.flatMap(Option.flatten(copy), (p) => p.record)
+        if (Option.isSome(record)) remember(record.value, now, known.get(scope)?.pending ?? false)
+      }
+      setStaleness(now)
+      return { truthRead: false, publishedChecked: false, repaired: [], reconciled: 0, opened: [] }
+    }
+    let reconciled = yield* reconcilePending
+    if (reconciled > 0) truth = yield* read
+    if (truth._tag === "Failure")
+      return { truthRead: false, publishedChecked: false, repaired: [], reconciled, opened: [] }
+    const checked = yield* Effect.exit(checkPublished(truth.value, now))
+    const repaired = checked._tag === "Success" ? checked.value.repaired : []
+    reconciled += checked._tag === "Success" ? checked.value.reconciled : 0
+    const opened = yield* endQuietPeriods(truth.value, now).pipe(Effect.orElseSucceed(() => []))
+    const latest = reconciled > 0 || opened.length > 0 ? yield* read : truth
+    if (latest._tag === "Success") for (const record of latest.value) remember(record, now)
+    if (checked._tag === "Success") for (const record of truth.value) lastVerified.set(record.scope, now)
+    else yield* Effect.logWarning("breaker: the published copy could not be checked", checked.cause)
+    setStaleness(now)
+    return { truthRead: true, publishedChecked: checked._tag === "Success", repaired, reconciled, opened }
+  })
+
+  const setStaleness = (now: number) => {
+    for (const scope of new Set([GLOBAL_SCOPE, ...known.keys()]))
+      staleness.set({ scope }, (now - (lastVerified.get(scope) ?? startedAt)) / 1000)
+  }
+
+  /** Changes published by other replicas (and the echo of ours, which `deliver` drops). */
+  const listen = (heartbeat: Effect.Effect<void>) =>
+    shared.subscribe(CHANGES_CHANNEL).pipe(
+      Stream.runForEach((message) =>
+        Effect.gen(function* () {
+          const change = decodeChange(message)
+          if (Option.isNone(change)) return yield* Effect.logWarning("breaker: ignored a malformed change message")
+          if (change.value.type !== "reset_requested") remember(change.value.record, yield* Clock.currentTimeMillis)
+          deliver(change.value)
+          yield* heartbeat
+        })
+      )
+    )
+
+  return { verifyOnce, listen }
+}
