@@ -31,7 +31,8 @@ const deployKey: Principal = {
 }
 
 const fakeKeys = Layer.succeed(ApiKeyAuthenticator, {
-  authenticate: (token) => Effect.succeed(Redacted.value(token) === "good-key" ? deployKey : undefined)
+  authenticate: (token) => Effect.succeed(Redacted.value(token) === "good-key" ? deployKey : undefined),
+  forgetVerified: Effect.void
 })
 
 const layer = () =>

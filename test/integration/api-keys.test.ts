@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest"
 import { API_KEY_PATTERN } from "../../src/core/auth/api-key-format.ts"
+import { VERIFIED_KEY_TTL_MS } from "../../src/core/auth/api-keys.ts"
 import { loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
 import { useTestApp } from "../support/test-app.ts"
 
@@ -109,17 +110,31 @@ describe("API keys", () => {
     expect(missing.status).toBe(400)
   })
 
-  it("loses what its owner loses: a demoted or disabled owner's key is narrowed or refused", async () => {
+  it("loses what its owner loses: a demoted or disabled owner's key is narrowed or refused at once", async () => {
     const owner = await loginAsNewUser(testApp.app, { email: "keyowner@test.local", role: "admin" })
     const res = await createKey(owner, { name: "owner key", scopes: ["VIEW_DASHBOARD", "VIEW_AUDIT"], expiresIn: "7d" })
     expect(res.status).toBe(201)
     const { apiKey } = (await res.json()) as { apiKey: string }
     expect((await bearer(apiKey, "/api/v1/audit")).status).toBe(200)
-    await sql("UPDATE users SET role = 'viewer' WHERE id = $1", [owner.user.id])
+    // Through this process: the verified key is forgotten with the change.
+    expect((await admin.postForm(`/admin/users/${owner.user.id}/role`, { role: "viewer" })).status).toBe(303)
     expect((await bearer(apiKey, "/api/v1/audit")).status).toBe(403)
     expect((await bearer(apiKey, "/api/v1/system")).status).toBe(200)
-    await sql("UPDATE users SET disabled = true WHERE id = $1", [owner.user.id])
+    expect((await admin.postForm(`/admin/users/${owner.user.id}/disable`)).status).toBe(303)
     expect((await bearer(apiKey, "/api/v1/system")).status).toBe(401)
+  })
+
+  it("applies a revocation made elsewhere (another replica, the CLI) within the verified-key TTL", async () => {
+    const { key, apiKey } = await newKey(["VIEW_DASHBOARD"])
+    expect((await bearer(apiKey, "/api/v1/system")).status).toBe(200)
+    await sql("UPDATE api_keys SET revoked_at = now() WHERE id = $1", [key.id])
+    const deadline = Date.now() + VERIFIED_KEY_TTL_MS + 2_000
+    let status = 0
+    while (Date.now() < deadline && status !== 401) {
+      status = (await bearer(apiKey, "/api/v1/system")).status
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(status).toBe(401)
   })
 
   it("needs the password again when the sign-in is older than five minutes", async () => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest"
+import { hashSessionId } from "../../src/core/auth/sessions.ts"
 import { loginAsAdmin, type TestSession } from "../support/session.ts"
 import { useTestApp } from "../support/test-app.ts"
 
@@ -74,6 +75,22 @@ describe("request pipeline", () => {
     }
     const htmx = await (await fetch(`${testApp.app.baseUrl}/assets/htmx.min.js`)).text()
     expect(htmx).toContain("htmx")
+  })
+
+  it("does not look up the session of a signed-in browser fetching an asset", async () => {
+    const session = await loginAsAdmin(testApp.app.baseUrl)
+    const idHash = hashSessionId(session.cookie.slice(session.cookie.indexOf("=") + 1))
+    const lastSeen = async () =>
+      (await testApp.query<{ last_seen_at: Date }>("SELECT last_seen_at FROM sessions WHERE id_hash = $1", [idHash]))[0]
+        ?.last_seen_at
+    // A session lookup refreshes `last_seen_at` once it is a minute old: make it so.
+    await testApp.query("UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE id_hash = $1", [idHash])
+    const before = await lastSeen()
+    expect((await session.fetch("/assets/app.css")).status).toBe(200)
+    expect((await session.fetch("/healthz")).status).toBe(200)
+    expect(await lastSeen()).toEqual(before)
+    expect((await session.fetch("/about")).status).toBe(200)
+    expect((await lastSeen())?.getTime()).toBeGreaterThan(before?.getTime() ?? Number.POSITIVE_INFINITY)
   })
 })
 

@@ -4,7 +4,7 @@
  * route and token-less ones on cookie sessions, checks the route's permission, and writes an
  * `authz_denied` audit entry for every refusal.
  */
-import { Clock, Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { type HttpServerRequest, UrlParams } from "effect/http"
 import { Audit } from "../audit/audit.ts"
 import { type Actor, actorOf } from "../audit/entry.ts"
@@ -48,50 +48,55 @@ export const AccessControlLive = Layer.effect(
     const audit = yield* Audit
 
     const outage = makeOutageCredentials()
+    const noCredentials = Effect.succeed(undefined)
+    const sessionUnavailable = (cause: { readonly message: string }) =>
+      new ServiceUnavailable({ message: "sessions cannot be checked right now", details: { cause: cause.message } })
 
-    const identifyFromStores = (request: HttpServerRequest.HttpServerRequest, bearer: string | undefined) =>
-      Effect.gen(function* () {
-        // A bearer token decides alone: a request is never half key, half cookie.
-        if (bearer !== undefined) return yield* apiKeys.authenticate(Redacted.make(bearer))
-        const cookie = request.cookies[SESSION_COOKIE]
-        if (cookie === undefined) return undefined
-        const session = yield* sessions.resolve(cookie).pipe(
-          Effect.mapError(
-            (cause) =>
-              new ServiceUnavailable({
-                message: "sessions cannot be checked right now",
-                details: { cause: cause.message }
-              })
-          )
-        )
-        return session === undefined ? undefined : principalOfSession(session)
-      })
+    // Runs on every request: plain combinators, no generator (see src/core/http/server.ts).
+    const identifyFromStores = (
+      bearer: string | undefined,
+      cookie: string | undefined
+    ): Effect.Effect<Principal | undefined, ServiceUnavailable> => {
+      // A bearer token decides alone: a request is never half key, half cookie.
+      if (bearer !== undefined) return apiKeys.authenticate(Redacted.make(bearer))
+      if (cookie === undefined) return noCredentials
+      return sessions.resolve(cookie).pipe(
+        Effect.mapError(sessionUnavailable),
+        Effect.map((session) => (session === undefined ? undefined : principalOfSession(session)))
+      )
+    }
 
     /**
      * The caller, from the database; while it cannot be asked, a credential it verified within
      * the last minutes still stands (so an operator can trip the breaker during the outage).
      */
-    const identify = (request: HttpServerRequest.HttpServerRequest) =>
-      Effect.gen(function* () {
-        const authorization = request.headers.authorization
-        const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
-        const credential = bearer !== undefined ? `bearer:${bearer}` : request.cookies[SESSION_COOKIE]
-        if (credential === undefined) return yield* identifyFromStores(request, bearer)
-        const now = yield* Clock.currentTimeMillis
-        const checked = yield* Effect.result(identifyFromStores(request, bearer))
-        if (checked._tag === "Success") {
-          if (checked.success === undefined) outage.forget(credential)
-          else outage.remember(credential, checked.success, now)
-          return checked.success
-        }
-        // Recalled, not re-verified: the grace period counts from the last real verification.
-        const recalled = outage.recall(credential, now)
-        if (recalled === undefined) return yield* checked.failure
-        yield* Effect.logWarning(
-          `the database cannot check credentials: accepting ${recalled.kind} ${recalled.name}, verified within the last minutes`
-        )
-        return recalled
+    const identify = (request: HttpServerRequest.HttpServerRequest) => {
+      const authorization = request.headers.authorization
+      const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+      const cookie = bearer === undefined ? request.cookies[SESSION_COOKIE] : undefined
+      const credential = bearer !== undefined ? `bearer:${bearer}` : cookie
+      if (credential === undefined) return noCredentials
+      return Effect.matchEffect(identifyFromStores(bearer, cookie), {
+        onSuccess: (principal) =>
+          Effect.clockWith((clock) => {
+            if (principal === undefined) outage.forget(credential)
+            else outage.remember(credential, principal, clock.currentTimeMillisUnsafe())
+            return Effect.succeed(principal)
+          }),
+        onFailure: (error) =>
+          Effect.clockWith((clock) => {
+            // Recalled, not re-verified: the grace period counts from the last real verification.
+            const recalled = outage.recall(credential, clock.currentTimeMillisUnsafe())
+            if (recalled === undefined) return Effect.fail(error)
+            return Effect.as(
+              Effect.logWarning(
+                `the database cannot check credentials: accepting ${recalled.kind} ${recalled.name}, verified within the last minutes`
+              ),
+              recalled
+            )
+          })
       })
+    }
 
     /** Audits the refusal, then fails with `error`. A failed audit write is logged, never a reason to allow. */
     const deny = <E>(
@@ -123,57 +128,71 @@ export const AccessControlLive = Layer.effect(
         return yield* Effect.fail(error)
       })
 
-    const authorize = (request: HttpServerRequest.HttpServerRequest, access: RequiredAccess) =>
+    /** The permission check, once the caller is known and any state change has passed its checks. */
+    const permit = (
+      request: HttpServerRequest.HttpServerRequest,
+      access: RequiredAccess,
+      principal: Principal | undefined
+    ): Effect.Effect<Principal, Unauthenticated | Forbidden> => {
+      if (access === "public") return Effect.succeed(principal ?? anonymous)
+      if (principal === undefined)
+        return deny(
+          request,
+          undefined,
+          access,
+          "no valid credentials",
+          new Unauthenticated({ message: "sign in to continue" })
+        )
+      if (!principal.permissions.has(access))
+        return deny(
+          request,
+          principal,
+          access,
+          `missing permission ${access}`,
+          new Forbidden({ message: `this needs the permission ${access}`, permission: access })
+        )
+      return Effect.succeed(principal)
+    }
+
+    /** Cross-site and CSRF checks of a state-changing request. */
+    const checkStateChange = (
+      request: HttpServerRequest.HttpServerRequest,
+      access: RequiredAccess,
+      principal: Principal | undefined
+    ) =>
       Effect.gen(function* () {
-        const principal = yield* identify(request)
-        if (isStateChanging(request.method)) {
-          const crossSite = crossSiteReason({
-            origin: request.headers.origin,
-            host: request.headers.host,
-            "sec-fetch-site": request.headers["sec-fetch-site"]
-          })
-          if (crossSite !== undefined)
-            return yield* deny(
-              request,
-              principal,
-              access,
-              `cross-site request: ${crossSite}`,
-              new CsrfRejected({ message: "cross-site requests may not change anything here" })
-            )
-          // Bearer-authenticated requests carry no cookie, so they cannot be forged by a browser.
-          if (
-            principal?.session !== undefined &&
-            !tokensMatch(yield* csrfTokenOf(request), principal.session.csrfToken)
-          )
-            return yield* deny(
-              request,
-              principal,
-              access,
-              "CSRF token missing or wrong",
-              new CsrfRejected({
-                message: "the form is outdated or was not sent by this console: reload the page and try again"
-              })
-            )
-        }
-        if (access === "public") return principal ?? anonymous
-        if (principal === undefined)
-          return yield* deny(
-            request,
-            undefined,
-            access,
-            "no valid credentials",
-            new Unauthenticated({ message: "sign in to continue" })
-          )
-        if (!principal.permissions.has(access))
+        const crossSite = crossSiteReason({
+          origin: request.headers.origin,
+          host: request.headers.host,
+          "sec-fetch-site": request.headers["sec-fetch-site"]
+        })
+        if (crossSite !== undefined)
           return yield* deny(
             request,
             principal,
             access,
-            `missing permission ${access}`,
-            new Forbidden({ message: `this needs the permission ${access}`, permission: access })
+            `cross-site request: ${crossSite}`,
+            new CsrfRejected({ message: "cross-site requests may not change anything here" })
           )
-        return principal
+        // Bearer-authenticated requests carry no cookie, so they cannot be forged by a browser.
+        if (principal?.session !== undefined && !tokensMatch(yield* csrfTokenOf(request), principal.session.csrfToken))
+          return yield* deny(
+            request,
+            principal,
+            access,
+            "CSRF token missing or wrong",
+            new CsrfRejected({
+              message: "the form is outdated or was not sent by this console: reload the page and try again"
+            })
+          )
       })
+
+    const authorize = (request: HttpServerRequest.HttpServerRequest, access: RequiredAccess) =>
+      Effect.flatMap(identify(request), (principal) =>
+        isStateChanging(request.method)
+          ? Effect.andThen(checkStateChange(request, access, principal), () => permit(request, access, principal))
+          : permit(request, access, principal)
+      )
 
     return AccessControl.of({ identify, authorize })
   })

@@ -1,7 +1,8 @@
 /**
  * The seam for bearer credentials. AccessControl hands every `Authorization: Bearer …` token to
  * this service; the API keys feature provides the real implementation (prefix lookup, hash check,
- * scopes, expiry, revocation, last use): `ApiKeyAuthenticatorLive` in `api-keys.ts`.
+ * scopes, expiry, revocation, last use, a short-lived cache of verified keys):
+ * `ApiKeyAuthenticatorLive` in `api-keys.ts`.
  */
 import { Context, type Effect, type Redacted } from "effect"
 import type { ServiceUnavailable } from "../http/errors.ts"
@@ -13,6 +14,11 @@ export interface ApiKeyAuthenticatorShape {
    * unrevoked key; `undefined` for anything else. Fails only when it cannot tell (database down).
    */
   readonly authenticate: (token: Redacted.Redacted<string>) => Effect.Effect<Principal | undefined, ServiceUnavailable>
+  /**
+   * Forgets every key verified so far, so the next use asks the database again. Called after a
+   * change that takes rights from a key (revocation, the owner's role or enabled state).
+   */
+  readonly forgetVerified: Effect.Effect<void>
 }
 
 export class ApiKeyAuthenticator extends Context.Service<ApiKeyAuthenticator, ApiKeyAuthenticatorShape>()(

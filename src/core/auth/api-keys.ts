@@ -4,7 +4,8 @@
  * use recorded at most once a minute. A key acts with its scopes, narrowed by what its owner may
  * still do: demote or disable the owner and the key loses the same.
  */
-import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
+import { hash } from "node:crypto"
+import { Clock, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Audit } from "../audit/audit.ts"
 import type { Actor } from "../audit/entry.ts"
@@ -99,6 +100,8 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("breakwate
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const audit = yield* Audit
+      // Optional: the CLI manages keys without serving requests, so it has no verified keys to forget.
+      const authenticator = yield* Effect.serviceOption(ApiKeyAuthenticator)
 
       const byId = (id: string) =>
         Effect.flatMap(sql.unsafe<KeyRow>(`${SELECT_KEYS} WHERE k.id = $1`, [id]), (rows) =>
@@ -171,6 +174,8 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("breakwate
             })
           })
         )
+        // After the commit: a lookup racing with it stores nothing (see `generation`).
+        if (Option.isSome(authenticator)) yield* authenticator.value.forgetVerified
         return yield* byId(id)
       })
 
@@ -183,6 +188,22 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("breakwate
   )
 }
 
+/**
+ * How long this process trusts a key it verified without asking the database again. Revocations
+ * and owner changes made through this process apply at once (they clear the cache); those made
+ * elsewhere (another replica, the CLI, SQL) apply within this time.
+ */
+export const VERIFIED_KEY_TTL_MS = 5_000
+/** A bound on the cache; only valid keys enter it, so this is far above any real installation. */
+const MAX_VERIFIED_KEYS = 10_000
+
+interface VerifiedKey {
+  readonly principal: Principal
+  readonly keyId: string
+  readonly expiresAt: number
+  readonly verifiedAt: number
+}
+
 /** Recognises `bw_…` keys: valid checksum, known id, matching secret, not expired or revoked, owner enabled. */
 export const ApiKeyAuthenticatorLive = Layer.effect(
   ApiKeyAuthenticator,
@@ -190,7 +211,12 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const lastWrite = new Map<string, number>()
     const services = yield* Effect.context<never>()
+    // Keyed by SHA-256 of the whole presented token, so the cache never holds a usable secret.
+    const verified = new Map<string, VerifiedKey>()
+    // Bumped by every forget: a lookup that started before it must not store what it read.
+    let generation = 0
 
+    /** Records the key's use, at most once a minute per key from this process. */
     const touch = (id: string, now: number) => {
       const previous = lastWrite.get(id)
       if (previous !== undefined && now - previous < LAST_USE_INTERVAL_MS) return Effect.void
@@ -205,42 +231,70 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
       )
     }
 
-    return ApiKeyAuthenticator.of({
-      authenticate: (token) =>
-        Effect.gen(function* () {
-          const parsed = parseApiKey(Redacted.value(token))
-          if (parsed === undefined) return undefined
-          const rows = yield* sql.unsafe<AuthRow>(
-            `SELECT k.id, k.name, k.owner_id, u.email AS owner_email, array_to_json(k.scopes) AS scopes_json, k.created_at,
-               k.expires_at, k.revoked_at, k.last_used_at, k.secret_hash, u.role AS owner_role, u.disabled AS owner_disabled,
-               u.display_name AS owner_name
-             FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.id = $1`,
-            [parsed.id]
-          )
-          const row = rows[0]
-          const now = yield* Clock.currentTimeMillis
-          if (row === undefined || !secretMatches(parsed.secret, row.secret_hash)) return undefined
-          if (row.revoked_at !== null || new Date(row.expires_at).getTime() <= now || row.owner_disabled)
-            return undefined
-          yield* touch(row.id, now)
-          const owned = permissionsOf(row.owner_role)
-          const permissions = new Set<Permission>(
-            scopesOf(row.scopes_json)
-              .filter(isPermission)
-              .filter((p) => owned.has(p))
-          )
-          const principal: Principal = {
-            kind: "api_key",
-            id: row.id,
-            name: `${row.name} (key of ${row.owner_name})`,
-            permissions
-          }
-          return principal
-        }).pipe(
-          Effect.catchTag("SqlError", (error) =>
-            Effect.fail(new ServiceUnavailable({ message: `API keys cannot be checked: ${error.message}` }))
-          )
+    const lookup = (text: string, tokenHash: string, now: number) =>
+      Effect.gen(function* () {
+        const parsed = parseApiKey(text)
+        if (parsed === undefined) return undefined
+        const started = generation
+        const rows = yield* sql.unsafe<AuthRow>(
+          `SELECT k.id, k.name, k.owner_id, u.email AS owner_email, array_to_json(k.scopes) AS scopes_json, k.created_at,
+             k.expires_at, k.revoked_at, k.last_used_at, k.secret_hash, u.role AS owner_role, u.disabled AS owner_disabled,
+             u.display_name AS owner_name
+           FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.id = $1`,
+          [parsed.id]
         )
+        const row = rows[0]
+        if (row === undefined || !secretMatches(parsed.secret, row.secret_hash)) return undefined
+        const expiresAt = new Date(row.expires_at).getTime()
+        if (row.revoked_at !== null || expiresAt <= now || row.owner_disabled) return undefined
+        yield* touch(row.id, now)
+        const owned = permissionsOf(row.owner_role)
+        const permissions = new Set<Permission>(
+          scopesOf(row.scopes_json)
+            .filter(isPermission)
+            .filter((p) => owned.has(p))
+        )
+        const principal: Principal = {
+          kind: "api_key",
+          id: row.id,
+          name: `${row.name} (key of ${row.owner_name})`,
+          permissions
+        }
+        if (generation === started) {
+          if (verified.size >= MAX_VERIFIED_KEYS) verified.clear()
+          verified.set(tokenHash, { principal, keyId: row.id, expiresAt, verifiedAt: now })
+        }
+        return principal
+      }).pipe(
+        Effect.catchTag("SqlError", (error) =>
+          Effect.fail(new ServiceUnavailable({ message: `API keys cannot be checked: ${error.message}` }))
+        )
+      )
+
+    return ApiKeyAuthenticator.of({
+      // Runs on every API request: a cache hit is a hash and a map lookup, no generator, no query.
+      authenticate: (token) =>
+        Effect.clockWith((clock) => {
+          const now = clock.currentTimeMillisUnsafe()
+          const text = Redacted.value(token)
+          const tokenHash = hash("sha256", text, "base64")
+          const hit = verified.get(tokenHash)
+          if (hit !== undefined) {
+            // The key's own expiry holds to the millisecond, whatever the cache age.
+            if (now - hit.verifiedAt < VERIFIED_KEY_TTL_MS && now < hit.expiresAt) {
+              const last = lastWrite.get(hit.keyId)
+              return last !== undefined && now - last < LAST_USE_INTERVAL_MS
+                ? Effect.succeed(hit.principal)
+                : Effect.as(touch(hit.keyId, now), hit.principal)
+            }
+            verified.delete(tokenHash)
+          }
+          return lookup(text, tokenHash, now)
+        }),
+      forgetVerified: Effect.sync(() => {
+        generation++
+        verified.clear()
+      })
     })
   })
 )

@@ -22,6 +22,7 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     method: "GET",
     path: "/healthz",
     access: "public",
+    skipIdentity: true,
     summary: "Liveness: 200 while the process serves requests.",
     docs: { response: Schema.Struct({ status: Schema.Literal("ok") }), tags: ["probes"] },
     handler: Effect.succeed(
@@ -32,6 +33,7 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     method: "GET",
     path: "/readyz",
     access: "public",
+    skipIdentity: true,
     summary: "Readiness: each dependency's status and latency; 503 while a critical one is down.",
     docs: {
       response: ReadinessReport,
@@ -50,6 +52,7 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     method: "GET",
     path: "/metrics",
     access: "public",
+    skipIdentity: true,
     summary: "Prometheus metrics (bearer token when METRICS_TOKEN is set).",
     docs: { responses: { 401: "METRICS_TOKEN is set and the bearer token is missing or wrong." }, tags: ["probes"] },
     handler: Effect.gen(function* () {

@@ -38,6 +38,12 @@ export interface RouteSpec<R = never> {
   /** One line for the route listing and docs. */
   readonly summary: string
   readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R | RequestServices>
+  /**
+   * For public GET routes whose answer never depends on the caller (static assets, probes): no
+   * session or API key lookup, the handler sees `anonymous`. Saves a database query per request
+   * from a signed-in browser.
+   */
+  readonly skipIdentity?: true
   /** Schemas for the OpenAPI description (`/api/*` routes should have them). */
   readonly docs?: RouteDocs
 }
@@ -57,6 +63,9 @@ export const validateRoute = (route: RegisteredRoute, existing: ReadonlyArray<Re
   if (access !== "public" && !isPermission(access))
     return `route ${route.method} ${route.path} (module ${route.module}) declares no valid permission: ${String(access)}`
   if (!route.path.startsWith("/")) return `route path ${route.path} must start with /`
+  // A state change always needs the cross-site check, which needs the caller.
+  if (route.skipIdentity === true && (access !== "public" || route.method !== "GET"))
+    return `route ${route.method} ${route.path} (module ${route.module}) may skip identity only as a public GET`
   const clash = existing.find((r) => r.method === route.method && r.path === route.path)
   if (clash !== undefined)
     return `route ${route.method} ${route.path} is declared by both ${clash.module} and ${route.module}`

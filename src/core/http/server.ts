@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import { flushCompileCache } from "node:module"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Clock, Effect, Layer, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, LogLevel, type Scope, Tracer } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { AccessControl, CurrentPrincipal, type Principal } from "../auth/access.ts"
+import { AccessControl, anonymous, CurrentPrincipal, type Principal } from "../auth/access.ts"
 import { AppConfig } from "../config.ts"
 import { Navigation } from "../navigation.ts"
 import { Metrics } from "../observability/metrics.ts"
@@ -23,40 +23,55 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 const quietPath = (path: string) =>
   path === "/healthz" || path === "/readyz" || path === "/metrics" || path.startsWith("/assets/")
 
+/*
+ * The per-request path below uses flatMap/contextWith rather than `Effect.gen(function* …)` built
+ * per call: creating a generator function costs over a microsecond on Node 24, several times the
+ * rest of a step. It also adds as few services to the request's context as it can, since every
+ * addition past Effect's overlay limit (8) copies the whole context.
+ */
+
 /** One route behind its access check; failures become responses here, where the principal is known. */
-const guardRoute = (route: RegisteredRoute, access: AccessControl["Service"]) =>
-  Effect.gen(function* () {
-    const info = yield* RequestInfo
+const guardRoute = (
+  route: RegisteredRoute,
+  access: AccessControl["Service"],
+  navigation: Navigation["Service"],
+  traced: boolean
+) => {
+  const span = { "http.route": route.path }
+  const shownOnFailure = (request: HttpServerRequest.HttpServerRequest, principal: Principal | undefined) =>
+    principal !== undefined || route.skipIdentity === true
+      ? Effect.succeed(principal)
+      : // A refused request still shows its user their navigation on the error page.
+        access.identify(request).pipe(Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)))
+  return Effect.contextWith((context: Context.Context<HttpServerRequest.HttpServerRequest>) => {
+    const info = Context.get(context, RequestInfo)
+    const request = Context.get(context, HttpServerRequest.HttpServerRequest)
     info.route = route.path
-    yield* Effect.annotateCurrentSpan({ "http.route": route.path })
-    const request = yield* HttpServerRequest.HttpServerRequest
     let principal: Principal | undefined
-    const run = Effect.gen(function* () {
-      // Public routes too: the cross-site check applies to every state change, sign-in included.
-      principal = yield* access.authorize(request, route.access)
-      return yield* Effect.provideService(route.handler, CurrentPrincipal, principal)
-    })
-    return yield* run.pipe(
+    // Public routes too: the cross-site check applies to every state change, sign-in included.
+    const authorized = route.skipIdentity === true ? Effect.succeed(anonymous) : access.authorize(request, route.access)
+    // Without a tracing backend there is no span to annotate.
+    return (traced ? Effect.andThen(Effect.annotateCurrentSpan(span), authorized) : authorized).pipe(
+      Effect.flatMap((p) => {
+        principal = p
+        return Effect.provideService(route.handler, CurrentPrincipal, p)
+      }),
       Effect.catchCause((cause) =>
-        Effect.gen(function* () {
-          // A refused request still shows its user their navigation on the error page.
-          const shown =
-            principal ??
-            (yield* access
-              .identify(request)
-              .pipe(Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined))))
-          return yield* respondToFailure(cause, request, info.requestId, shown)
-        })
+        Effect.flatMap(shownOnFailure(request, principal), (shown) =>
+          respondToFailure(cause, request, info.requestId, shown)
+        ).pipe(Effect.provideService(Navigation, navigation))
       )
     )
   })
+}
 
 /** Request id, request log and metrics, and the last-resort error mapping around the router. */
-const pipeline = (
+const pipeline = Effect.fnUntraced(function* (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest | Scope.Scope>,
   access: AccessControl["Service"],
-  metrics: Metrics["Service"]
-) => {
+  metrics: Metrics["Service"],
+  navigation: Navigation["Service"]
+) {
   const requests = metrics.counter({
     name: "breakwater_http_requests_total",
     help: "HTTP requests answered, by method, route template and status.",
@@ -68,40 +83,63 @@ const pipeline = (
     labelNames: ["method", "route"],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
   })
-  return Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
+  // The level is fixed for the life of the process: a disabled request line costs nothing.
+  const infoEnabled = yield* LogLevel.isEnabled("Info")
+  const debugEnabled = yield* LogLevel.isEnabled("Debug")
+
+  const finish = (
+    request: HttpServerRequest.HttpServerRequest,
+    info: RequestInfoShape,
+    response: HttpServerResponse.HttpServerResponse,
+    now: number
+  ) => {
+    const ms = now - info.startedAt
+    const route = info.route ?? "unmatched"
+    const status = response.status
+    requests.inc({ method: request.method, route, status: String(status) })
+    duration.observe({ method: request.method, route }, ms / 1000)
+    const withId = HttpServerResponse.setHeader(response, "x-request-id", info.requestId)
+    const path = request.url.split("?")[0] ?? "/"
+    const quiet = quietPath(path) && status < 400
+    if (quiet ? !debugEnabled : !infoEnabled) return Effect.succeed(withId)
+    return (quiet ? Effect.logDebug : Effect.logInfo)("request").pipe(
+      Effect.annotateLogs({
+        requestId: info.requestId,
+        method: request.method,
+        route,
+        path,
+        status,
+        durationMs: ms
+      }),
+      Effect.as(withId)
+    )
+  }
+
+  return Effect.contextWith((context: Context.Context<HttpServerRequest.HttpServerRequest>) => {
+    const request = Context.get(context, HttpServerRequest.HttpServerRequest)
+    const clock = Context.get(context, Clock.Clock)
     const given = request.headers["x-request-id"]
-    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
-    const startedAt = yield* Clock.currentTimeMillis
     const info: RequestInfoShape = {
-      requestId,
+      requestId: given !== undefined && REQUEST_ID.test(given) ? given : randomUUID(),
       clientAddress: request.remoteAddress._tag === "Some" ? request.remoteAddress.value : "unknown",
-      startedAt,
+      startedAt: clock.currentTimeMillisUnsafe(),
       route: undefined
     }
-    const response = yield* app.pipe(
+    // Log lines written while the request runs carry its id: the logger reads RequestInfo.
+    return app.pipe(
       Effect.catchCause((cause) =>
         access.identify(request).pipe(
           // Only for the navigation of the error page: without the session store it shows none.
           Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)),
-          Effect.flatMap((principal) => respondToFailure(cause, request, requestId, principal))
+          Effect.flatMap((principal) => respondToFailure(cause, request, info.requestId, principal)),
+          Effect.provideService(Navigation, navigation)
         )
       ),
       Effect.provideService(RequestInfo, info),
-      Effect.annotateLogs({ requestId })
+      Effect.flatMap((response) => finish(request, info, response, clock.currentTimeMillisUnsafe()))
     )
-    const ms = (yield* Clock.currentTimeMillis) - startedAt
-    const path = request.url.split("?")[0] ?? "/"
-    const route = info.route ?? "unmatched"
-    requests.inc({ method: request.method, route, status: String(response.status) })
-    duration.observe({ method: request.method, route }, ms / 1000)
-    const log = quietPath(path) && response.status < 400 ? Effect.logDebug : Effect.logInfo
-    yield* log("request").pipe(
-      Effect.annotateLogs({ requestId, method: request.method, route, path, status: response.status, durationMs: ms })
-    )
-    return HttpServerResponse.setHeader(response, "x-request-id", requestId)
   })
-}
+})
 
 /** Serves the route table. Build it after every module has registered its routes. */
 export const HttpApp: Layer.Layer<
@@ -116,11 +154,10 @@ export const HttpApp: Layer.Layer<
     const navigation = yield* Navigation
     const routes = yield* table.routes
     const router = yield* HttpRouter.make
-    for (const route of routes) {
-      const handler = guardRoute(route, access).pipe(Effect.provideService(Navigation, navigation))
-      yield* router.add(route.method, route.path, handler)
-    }
-    const app = pipeline(router.asHttpEffect(), access, metrics).pipe(Effect.provideService(Navigation, navigation))
+    const traced = (yield* Effect.tracer) !== Tracer.nativeTracer
+    for (const route of routes)
+      yield* router.add(route.method, route.path, guardRoute(route, access, navigation, traced))
+    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation)
     const announce = Layer.effectDiscard(
       Effect.gen(function* () {
         const server = yield* HttpServer.HttpServer

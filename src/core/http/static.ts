@@ -60,6 +60,7 @@ export const assetRoute = (asset: Asset): ServedAsset => {
       method: "GET",
       path: asset.path,
       access: "public",
+      skipIdentity: true,
       summary: `static asset ${asset.path}`,
       handler: Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
         request.headers["if-none-match"] === etag

@@ -2,8 +2,10 @@
  * Log lines: JSON objects (default) or a readable single line, each with the level, the message,
  * the request id (when logged inside a request) and the trace and span ids of the current span.
  */
+import { writeSync } from "node:fs"
 import { Cause, Context, Effect, Layer, Logger, References, Tracer } from "effect"
 import { AppConfig, type LogFormat, type LogLevelName } from "../config.ts"
+import { RequestInfo } from "../http/request-info.ts"
 
 const levelNames: Record<LogLevelName, "Trace" | "Debug" | "Info" | "Warn" | "Error" | "Fatal"> = {
   trace: "Trace",
@@ -19,14 +21,29 @@ const messageText = (message: unknown): string => {
   return parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" ")
 }
 
+// Under load many lines share a millisecond: format each millisecond once.
+let lastMillis = Number.NaN
+let lastTime = ""
+const timeOf = (date: Date) => {
+  const millis = date.getTime()
+  if (millis !== lastMillis) {
+    lastMillis = millis
+    lastTime = date.toISOString()
+  }
+  return lastTime
+}
+
 /** Turns one log call into the record we print. Exported for tests. */
 export const toRecord = (options: Logger.Options<unknown>): Record<string, unknown> => {
   const { fiber } = options
   const record: Record<string, unknown> = {
-    time: options.date.toISOString(),
+    time: timeOf(options.date),
     level: options.logLevel.toLowerCase(),
     msg: messageText(options.message)
   }
+  // Inside a request its id comes from RequestInfo, so the request need not annotate every log call.
+  const { requestId } = fiber.getRef(RequestInfo)
+  if (requestId !== "none") record.requestId = requestId
   for (const [key, value] of Object.entries(fiber.getRef(References.CurrentLogAnnotations))) record[key] = value
   const span = Context.getOption(fiber.context, Tracer.ParentSpan)
   if (span._tag === "Some") {
@@ -37,9 +54,32 @@ export const toRecord = (options: Logger.Options<unknown>): Record<string, unkno
   return record
 }
 
-const jsonLogger = Logger.make((options) => {
-  process.stdout.write(`${JSON.stringify(toRecord(options))}\n`)
+/**
+ * Lines logged in one turn of the event loop go to stdout in one write: under load that is one
+ * system call for many request lines instead of one each. Whatever is pending when the process
+ * exits is written synchronously.
+ */
+let pending = ""
+const flush = () => {
+  const chunk = pending
+  pending = ""
+  if (chunk !== "") process.stdout.write(chunk)
+}
+process.on("exit", () => {
+  const chunk = pending
+  pending = ""
+  try {
+    if (chunk !== "") writeSync(1, chunk)
+  } catch {
+    // stdout already closed (the reader went away): nothing left to write to.
+  }
 })
+const writeLine = (line: string) => {
+  if (pending === "") setImmediate(flush)
+  pending += `${line}\n`
+}
+
+const jsonLogger = Logger.make((options) => writeLine(JSON.stringify(toRecord(options))))
 
 const prettyLogger = Logger.make((options) => {
   const { time, level, msg, cause, traceId: _t, spanId: _s, ...rest } = toRecord(options)
@@ -47,7 +87,7 @@ const prettyLogger = Logger.make((options) => {
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ")
   const line = `${String(time).slice(11, 23)} ${String(level).toUpperCase().padEnd(5)} ${String(msg)}${extra ? ` ${extra}` : ""}`
-  process.stdout.write(`${line}${typeof cause === "string" ? `\n${cause}` : ""}\n`)
+  writeLine(`${line}${typeof cause === "string" ? `\n${cause}` : ""}`)
 })
 
 /** Replaces the default logger and sets the minimum level. */
