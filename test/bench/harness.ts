@@ -2,9 +2,11 @@
  * Shared pieces of the benchmarks: spawning Breakwater as a real process, waiting for it, and the
  * result rows every benchmark prints (figure, baseline measured in the same run, ratio, target).
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFile, fork, spawn } from "node:child_process"
 import { once } from "node:events"
+import { closeSync, openSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import autocannon from "autocannon"
 
 export const root = fileURLToPath(new URL("../../", import.meta.url))
 
@@ -29,17 +31,28 @@ export interface Spawned {
   readonly stop: () => Promise<number | null>
 }
 
+export interface SpawnOptions {
+  /**
+   * Send stdout (the JSON log) to this file instead of collecting it, as a log shipper would
+   * take it: benchmarks that log a line per request must not pay for the harness reading them.
+   */
+  readonly logFile?: string
+}
+
 /** Starts `node src/main.ts` with the given environment and waits for /healthz. */
 export const spawnBreakwater = async (
   env: Record<string, string | undefined>,
-  timeoutMs = 60_000
+  timeoutMs = 60_000,
+  options: SpawnOptions = {}
 ): Promise<Spawned> => {
   const started = performance.now()
+  const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a")
   const child = spawn(process.execPath, ["src/main.ts"], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", logFd ?? "pipe", "pipe"]
   })
+  if (logFd !== undefined) closeSync(logFd)
   let output = ""
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()))
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()))
@@ -85,6 +98,66 @@ export const freePort = async (): Promise<number> => {
 
 export const ms = (value: number) => `${value.toFixed(0)} ms`
 
+/** The value below which a share `p` (0–1) of the sorted samples lie. */
+export const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
+
+export interface LoadResult {
+  readonly rps: number
+  readonly p99: number
+  readonly errors: number
+}
+
+/** autocannon against one URL: 50 connections for 5 s unless told otherwise. */
+export const load = async (
+  url: string,
+  options: { readonly headers?: Record<string, string>; readonly connections?: number; readonly seconds?: number } = {}
+): Promise<LoadResult> => {
+  const result = await autocannon({
+    url,
+    connections: options.connections ?? 50,
+    duration: options.seconds ?? 5,
+    pipelining: 1,
+    ...(options.headers === undefined ? {} : { headers: options.headers })
+  })
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx }
+}
+
+/**
+ * The baseline for HTTP throughput: a bare node:http server answering `body` (default: /healthz's
+ * JSON) on every path, in a child process so it has a core of its own just as Breakwater does.
+ */
+export const bareServer = async (body?: string) => {
+  const port = await freePort()
+  const child = fork(
+    new URL("./bare-server.ts", import.meta.url),
+    [String(port), ...(body === undefined ? [] : [body])],
+    {
+      stdio: "ignore"
+    }
+  )
+  await once(child, "message")
+  return { baseUrl: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") }
+}
+
+/** Creates an API key with `breakwater apikey create` (owned by the first admin); returns the key. */
+export const createApiKey = async (
+  env: Record<string, string | undefined>,
+  scopes: ReadonlyArray<string>
+): Promise<string> => {
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ["src/cli.ts", "apikey", "create", "--name", "bench", "--scopes", scopes.join(","), "--expires-in", "1d"],
+      { cwd: root, env: { ...process.env, LOG_LEVEL: "warn", ...env } },
+      (error, out, err) => (error === null ? resolve(out) : reject(new Error(`apikey create failed: ${err}`)))
+    )
+  )
+  const key = stdout.trim().split("\n").at(-1)
+  if (key === undefined || !key.startsWith("bw_")) throw new Error(`apikey create printed no key:\n${stdout}`)
+  return key
+}
+
 const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
 /** A throw-away database on the local server for one benchmark, dropped afterwards. */
@@ -108,6 +181,25 @@ export const withBenchDatabase = async <A>(f: (url: string) => Promise<A>): Prom
     return await f(url.toString())
   } finally {
     await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await dropRedisKeys(externalEnv(url.toString()).REDIS_KEY_PREFIX)
+  }
+}
+
+/** Deletes what a benchmark instance published under its key prefix (best effort). */
+const dropRedisKeys = async (prefix: string) => {
+  const { Redis } = await import("ioredis")
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1
+  })
+  try {
+    await redis.connect()
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }))
+      if (Array.isArray(keys) && keys.length > 0) await redis.del(...keys.map(String))
+  } catch {
+    // No Redis, or it went away: the keys only take space.
+  } finally {
+    redis.disconnect()
   }
 }
 

@@ -1,0 +1,258 @@
+/**
+ * The circuit breaker's figures (issue 4), against one Breakwater process on PostgreSQL and Redis:
+ * - `GET /api/v1/breaker/global` with an API key, requests/s, against a bare node:http server
+ *   answering the same bytes; rounds alternate bare and Breakwater, same connections and duration.
+ *   Breakwater runs at the default LOG_LEVEL (info: one JSON line per request, to a file).
+ * - trip → Redis publish: trips sent one at a time through the API, each on its own fresh scope
+ *   (a trip of a tripped scope is no transition), timed from sending the request to the change
+ *   message arriving on `circuit_breaker:changes`.
+ * - trip → SSE delivery: 1,000 streams on `GET /api/v1/breaker/stream`, a few trips, timed from
+ *   sending the trip to the `transition` event arriving on each stream.
+ * Targets: ≥ 50 % of bare, p99 ≤ 10 ms, p99 ≤ 250 ms.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { Agent, type ClientRequest, request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Redis } from "ioredis"
+import {
+  type Benchmark,
+  bareServer,
+  createApiKey,
+  externalEnv,
+  freePort,
+  type LoadResult,
+  load,
+  percentile,
+  type Row,
+  spawnBreakwater,
+  withBenchDatabase
+} from "./harness.ts"
+
+const ROUNDS = 3
+const PUBLISH_TRIPS = 200
+const STREAMS = 1000
+const SSE_TRIPS = 5
+const REASON = "benchmark: trip latency measurement, not a real halt"
+
+const fixed = (n: number, digits = 1) => n.toFixed(digits)
+
+/** The JSON API as the bench's key sees it. */
+const api = (baseUrl: string, key: string) => async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+  return text
+}
+
+const createScopes = async (call: ReturnType<typeof api>, names: ReadonlyArray<string>) => {
+  for (const scope of names) await call("POST", "/api/v1/breaker/scopes", { scope })
+}
+
+/** (a) Alternating rounds of bare and Breakwater on the same bytes; the ratio of the means. */
+const readThroughput = async (baseUrl: string, key: string, label: string): Promise<Row> => {
+  const path = "/api/v1/breaker/global"
+  const headers = { authorization: `Bearer ${key}` }
+  const body = await (await fetch(`${baseUrl}${path}`, { headers })).text()
+  const bare = await bareServer(body)
+  const bareRuns: Array<LoadResult> = []
+  const appRuns: Array<LoadResult> = []
+  try {
+    // A short warm-up, so the first measured round is not the JIT's.
+    await load(`${baseUrl}${path}`, { headers, seconds: 2 })
+    for (let round = 0; round < ROUNDS; round++) {
+      bareRuns.push(await load(`${bare.baseUrl}${path}`, { headers }))
+      appRuns.push(await load(`${baseUrl}${path}`, { headers }))
+    }
+  } finally {
+    bare.stop()
+  }
+  const mean = (runs: ReadonlyArray<LoadResult>) => runs.reduce((sum, r) => sum + r.rps, 0) / runs.length
+  const ratios = appRuns.map((r, i) => (r.rps / (bareRuns[i]?.rps ?? Number.NaN)) * 100)
+  const errors = appRuns.reduce((sum, r) => sum + r.errors, 0)
+  return {
+    benchmark: `GET /api/v1/breaker/global (API key, ${label}), req/s, 50 conn × 5 s, ${ROUNDS} rounds`,
+    figure: `${mean(appRuns).toFixed(0)} (p99 ${Math.max(...appRuns.map((r) => r.p99))} ms, ${errors} errors)`,
+    baseline: `${mean(bareRuns).toFixed(0)} bare node:http, same bytes`,
+    ratio: `${((mean(appRuns) / mean(bareRuns)) * 100).toFixed(0)} % (rounds ${Math.min(...ratios).toFixed(0)}–${Math.max(...ratios).toFixed(0)} %)`,
+    target: "≥ 50 %"
+  }
+}
+
+/** Waits for the change message of a trip on `scope`. */
+const changeWaiter = (subscriber: Redis, channel: string) => {
+  const waiting = new Map<string, (at: number) => void>()
+  subscriber.on("message", (from: string, message: string) => {
+    const at = performance.now()
+    if (from !== channel) return
+    const change = JSON.parse(message) as { type?: string; record?: { scope?: string; state?: string } }
+    if (change.type !== "transition" || change.record?.state !== "TRIPPED" || change.record.scope === undefined) return
+    waiting.get(change.record.scope)?.(at)
+    waiting.delete(change.record.scope)
+  })
+  return (scope: string) => new Promise<number>((resolve) => waiting.set(scope, resolve))
+}
+
+/** (b) Trip → Redis publish, one trip at a time on fresh scopes. */
+const tripToPublish = async (call: ReturnType<typeof api>, redisUrl: string, prefix: string): Promise<Row> => {
+  const scopes = Array.from({ length: PUBLISH_TRIPS }, (_, i) => `bench-publish-${i}`)
+  await createScopes(call, scopes)
+  const subscriber = new Redis(redisUrl)
+  const channel = `${prefix}circuit_breaker:changes`
+  await subscriber.subscribe(channel)
+  const published = changeWaiter(subscriber, channel)
+  const latencies: Array<number> = []
+  const responses: Array<number> = []
+  try {
+    for (const scope of scopes) {
+      const message = published(scope)
+      const sent = performance.now()
+      await call("POST", `/api/v1/breaker/${scope}/trip`, { reason: REASON, acknowledge: true })
+      responses.push(performance.now() - sent)
+      const arrived = await Promise.race([message, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 5000))])
+      if (Number.isNaN(arrived)) throw new Error(`no change message for the trip of ${scope} within 5 s`)
+      latencies.push(arrived - sent)
+    }
+  } finally {
+    subscriber.disconnect()
+  }
+  latencies.sort((a, b) => a - b)
+  responses.sort((a, b) => a - b)
+  return {
+    benchmark: `trip (API) → change message on Redis, ${PUBLISH_TRIPS} trips one at a time`,
+    figure: `p50 ${fixed(percentile(latencies, 0.5))} ms, p99 ${fixed(percentile(latencies, 0.99))} ms, max ${fixed(latencies.at(-1) ?? 0)} ms`,
+    baseline: `trip response p50 ${fixed(percentile(responses, 0.5))} ms, p99 ${fixed(percentile(responses, 0.99))} ms`,
+    target: "p99 ≤ 10 ms"
+  }
+}
+
+interface Stream {
+  readonly request: ClientRequest
+  /** Resolves when the snapshot event arrived. */
+  readonly ready: Promise<void>
+}
+
+/** One SSE client: calls `onTransition(scope, at)` for every `transition` event it reads. */
+const openStream = (
+  baseUrl: string,
+  key: string,
+  agent: Agent,
+  onTransition: (scope: string, at: number) => void
+): Stream => {
+  let ready: () => void = () => {}
+  let failed: (e: Error) => void = () => {}
+  const readyPromise = new Promise<void>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  const req = request(`${baseUrl}/api/v1/breaker/stream`, { agent, headers: { authorization: `Bearer ${key}` } })
+  req.on("response", (res) => {
+    if (res.statusCode !== 200) failed(new Error(`stream answered ${res.statusCode}`))
+    res.setEncoding("utf8")
+    let buffer = ""
+    res.on("data", (chunk: string) => {
+      const at = performance.now()
+      buffer += chunk
+      let end = buffer.indexOf("\n\n")
+      while (end !== -1) {
+        const frame = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        end = buffer.indexOf("\n\n")
+        if (frame.includes("event: snapshot")) ready()
+        else if (frame.startsWith("event: transition")) {
+          const data = frame.slice(frame.indexOf("data: ") + 6)
+          const change = JSON.parse(data) as { record?: { scope?: string } }
+          if (change.record?.scope !== undefined) onTransition(change.record.scope, at)
+        }
+      }
+    })
+  })
+  req.on("error", (e) => failed(e))
+  req.end()
+  return { request: req, ready: readyPromise }
+}
+
+/** (c) Trip → SSE delivery at each of 1,000 streams. */
+const tripToSse = async (call: ReturnType<typeof api>, baseUrl: string, key: string): Promise<Row> => {
+  const scopes = Array.from({ length: SSE_TRIPS }, (_, i) => `bench-sse-${i}`)
+  await createScopes(call, scopes)
+  const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
+  const delivered = new Map<string, Array<number>>(scopes.map((s) => [s, []]))
+  const streams: Array<Stream> = []
+  const openedAt = performance.now()
+  try {
+    // In batches, so the connection backlog is never the limit.
+    for (let i = 0; i < STREAMS; i += 100) {
+      const batch = Array.from({ length: Math.min(100, STREAMS - i) }, () =>
+        openStream(baseUrl, key, agent, (scope, at) => delivered.get(scope)?.push(at))
+      )
+      streams.push(...batch)
+      await Promise.all(batch.map((s) => s.ready))
+    }
+    const connectMs = performance.now() - openedAt
+    const latencies: Array<number> = []
+    let missing = 0
+    for (const scope of scopes) {
+      await new Promise((r) => setTimeout(r, 1000))
+      const sent = performance.now()
+      await call("POST", `/api/v1/breaker/${scope}/trip`, { reason: REASON, acknowledge: true })
+      const deadline = performance.now() + 5000
+      while ((delivered.get(scope)?.length ?? 0) < STREAMS && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5))
+      const arrivals = delivered.get(scope) ?? []
+      missing += STREAMS - arrivals.length
+      for (const at of arrivals) latencies.push(at - sent)
+    }
+    latencies.sort((a, b) => a - b)
+    return {
+      benchmark: `trip (API) → transition event on each of ${STREAMS} SSE streams, ${SSE_TRIPS} trips`,
+      figure: `p50 ${fixed(percentile(latencies, 0.5))} ms, p99 ${fixed(percentile(latencies, 0.99))} ms, max ${fixed(latencies.at(-1) ?? 0)} ms, ${missing} missed`,
+      baseline: `${STREAMS} streams connected in ${connectMs.toFixed(0)} ms`,
+      target: "p99 ≤ 250 ms"
+    }
+  } finally {
+    for (const s of streams) s.request.destroy()
+    agent.destroy()
+  }
+}
+
+export const breaker: Benchmark = {
+  name: "breaker",
+  run: () =>
+    withBenchDatabase(async (url) => {
+      const logDir = mkdtempSync(join(tmpdir(), "bw-bench-breaker-"))
+      const env = { ...externalEnv(url), PORT: String(await freePort()), LOG_LEVEL: "info" }
+      try {
+        const app = await spawnBreakwater(env, 60_000, { logFile: join(logDir, "info.log") })
+        const rows: Array<Row> = []
+        try {
+          const key = await createApiKey(env, ["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER", "MANAGE_SYSTEM_CONFIG"])
+          const call = api(app.baseUrl, key)
+          rows.push(await readThroughput(app.baseUrl, key, "LOG_LEVEL=info"))
+          // Streams before the publish run: each stream's snapshot then lists a handful of scopes.
+          rows.push(await tripToSse(call, app.baseUrl, key))
+          rows.push(await tripToPublish(call, env.REDIS_URL, env.REDIS_KEY_PREFIX))
+        } finally {
+          await app.stop()
+        }
+        // The same read without the request log line, to show what logging costs.
+        const quiet = await spawnBreakwater({ ...env, LOG_LEVEL: "warn" }, 60_000, {
+          logFile: join(logDir, "warn.log")
+        })
+        try {
+          const key = await createApiKey(env, ["VIEW_CIRCUIT_BREAKER"])
+          const row = await readThroughput(quiet.baseUrl, key, "LOG_LEVEL=warn")
+          rows.push({ ...row, target: "(for comparison)" })
+        } finally {
+          await quiet.stop()
+        }
+        return rows
+      } finally {
+        rmSync(logDir, { recursive: true, force: true })
+      }
+    })
+}
