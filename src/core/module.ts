@@ -71,10 +71,11 @@ export const defineModule = <S = never, E = never>(spec: ModuleSpec<S, E>): Modu
       const table = yield* RouteTable
       const navigation = yield* Navigation
       const supervisor = yield* Supervisor
-      const routes: Array<RegisteredRoute> = (spec.routes ?? []).map((r) => ({
+      const routes: Array<RegisteredRoute> = (spec.routes ?? []).map(({ fast, ...r }) => ({
         ...r,
         module: spec.name,
-        handler: Effect.provide(r.handler, services)
+        handler: Effect.provide(r.handler, services),
+        ...(fast === undefined ? {} : { fast: Effect.provide(fast, services) })
       }))
       yield* table.add(routes)
       yield* navigation.add(spec.navigation ?? [])

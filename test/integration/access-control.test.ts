@@ -32,7 +32,8 @@ const deployKey: Principal = {
 
 const fakeKeys = Layer.succeed(ApiKeyAuthenticator, {
   authenticate: (token) => Effect.succeed(Redacted.value(token) === "good-key" ? deployKey : undefined),
-  forgetVerified: Effect.void
+  forgetVerified: Effect.void,
+  verifiedUnsafe: () => undefined
 })
 
 const layer = () =>

@@ -306,6 +306,41 @@ describe("event stream", () => {
   })
 })
 
+describe("the fast lane for API-key reads", () => {
+  const newKey = async (name: string) => {
+    const res = await post(admin, "/api/v1/api-keys", { name, scopes: ["VIEW_CIRCUIT_BREAKER"], expiresIn: "1d" })
+    expect(res.status).toBe(201)
+    return ((await res.json()) as { apiKey: string; key: { id: string } }) satisfies { apiKey: string }
+  }
+  const read = (apiKey: string, scope: string) =>
+    fetch(`${testApp.app.baseUrl}/api/v1/breaker/${scope}`, { headers: { authorization: `Bearer ${apiKey}` } })
+
+  it("answers a verified key exactly as the normal path does, follows changes, and stops at revocation", async () => {
+    await createScope("venue-fast")
+    const { apiKey, key } = await newKey("fast-lane")
+    // The first read verifies the key (normal path); the next ones may come from the fast lane.
+    const first = await read(apiKey, "venue-fast")
+    const second = await read(apiKey, "venue-fast")
+    expect([first.status, second.status]).toEqual([200, 200])
+    for (const res of [first, second]) {
+      expect(res.headers.get("content-type")).toContain("application/json")
+      expect(res.headers.get("cache-control")).toBe("no-store")
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/)
+    }
+    const { as_of: _a, ...one } = (await first.json()) as Record<string, unknown>
+    const { as_of: _b, ...two } = (await second.json()) as Record<string, unknown>
+    expect(two).toEqual(one)
+
+    expect((await trip(admin, "venue-fast")).status).toBe(200)
+    expect(((await (await read(apiKey, "venue-fast")).json()) as { state: string }).state).toBe("TRIPPED")
+    // Unknown scopes are left to the normal path: 404 with the error body.
+    expect((await read(apiKey, "no-such-scope")).status).toBe(404)
+
+    expect((await post(admin, `/api/v1/api-keys/${key.id}/revoke`, {})).status).toBe(200)
+    expect((await read(apiKey, "venue-fast")).status).toBe(401)
+  })
+})
+
 describe("OpenAPI", () => {
   it("describes the breaker paths with their permissions", async () => {
     const doc = (await (await fetch(`${testApp.app.baseUrl}/api/v1/openapi.json`)).json()) as {

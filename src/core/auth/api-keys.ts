@@ -294,7 +294,13 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
       forgetVerified: Effect.sync(() => {
         generation++
         verified.clear()
-      })
+      }),
+      verifiedUnsafe: (token, now) => {
+        const hit = verified.get(hash("sha256", token, "base64"))
+        if (hit === undefined || now - hit.verifiedAt >= VERIFIED_KEY_TTL_MS || now >= hit.expiresAt) return undefined
+        const last = lastWrite.get(hit.keyId)
+        return last !== undefined && now - last < LAST_USE_INTERVAL_MS ? hit.principal : undefined
+      }
     })
   })
 )

@@ -12,9 +12,9 @@ import { Supervisor } from "../supervisor.ts"
 import { makeBreakerContext } from "./context.ts"
 import { ScopeExists, ScopeNotFound, StoresUnhealthy } from "./errors.ts"
 import { databaseErrors } from "./guards.ts"
-import { type BreakerSettings, GLOBAL_SCOPE } from "./model.ts"
+import { type BreakerSettings, type BreakerView, GLOBAL_SCOPE } from "./model.ts"
 import { publishChange } from "./publication.ts"
-import { UNKNOWN_AFTER_MS, unknownView, viewOf } from "./reading.ts"
+import { type Known, UNKNOWN_AFTER_MS, unknownView, viewOf } from "./reading.ts"
 import { makeResets } from "./resets.ts"
 import { CircuitBreaker } from "./service.ts"
 import * as Store from "./store.ts"
@@ -37,6 +37,7 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
       const ctx = yield* makeBreakerContext
       const { audit, shared, known, inDatabase, transaction, remember, deliver, announce, settings } = ctx
       const { statusChecks, resets } = ctx.gauges
+      const clock = yield* Clock.Clock
       const trips = makeTrips(ctx)
       const { verifyOnce, listen } = makeVerifier(ctx, trips)
 
@@ -67,6 +68,23 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
         const scopes = [GLOBAL_SCOPE, ...[...known.keys()].filter((s) => s !== GLOBAL_SCOPE).sort()]
         return scopes.map((scope) => viewOf(scope, known.get(scope), global, now))
       })
+
+      const views = new Map<string, { entry: Known; global: Known | undefined; view: BreakerView; until: number }>()
+      const readNow = (scope: string): BreakerView | undefined => {
+        const entry = known.get(scope)
+        if (entry === undefined) return undefined
+        statusChecks.inc()
+        const now = clock.currentTimeMillisUnsafe()
+        const global = known.get(GLOBAL_SCOPE)
+        const cached = views.get(scope)
+        if (cached !== undefined && cached.entry === entry && cached.global === global && now <= cached.until)
+          return cached.view
+        const view = viewOf(scope, entry, global, now)
+        // The view holds until either confirmation ages out (then it reads UNKNOWN).
+        const until = Math.min(entry.confirmedAt, global?.confirmedAt ?? entry.confirmedAt) + UNKNOWN_AFTER_MS
+        views.set(scope, { entry, global, view, until })
+        return view
+      }
 
       const read = (scope: string) =>
         Effect.gen(function* () {
@@ -154,6 +172,7 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
 
       return CircuitBreaker.of({
         list,
+        readNow,
         read,
         trip: trips.trip,
         reset,

@@ -81,6 +81,11 @@ export type ResetError = ScopeNotFound | NotTripped | VersionConflict | ResetRat
 export interface CircuitBreakerShape {
   /** Every scope, `global` first; each `UNKNOWN` when it cannot be read. */
   readonly list: Effect.Effect<ReadonlyArray<BreakerView>>
+  /**
+   * The reading of a scope this process knows, synchronously, for the HTTP fast lane (the same
+   * view object until something changes); `undefined` for a scope it does not know.
+   */
+  readonly readNow: (scope: string) => BreakerView | undefined
   /** One scope; `UNKNOWN` when it cannot be read (never fails for that). */
   readonly read: (scope: string) => Effect.Effect<BreakerView, ScopeNotFound>
   /** Always accepted for an existing scope; idempotent on a tripped one. */

@@ -30,6 +30,18 @@ export interface RouteDocs {
   readonly tags?: ReadonlyArray<string>
 }
 
+/** A JSON answer computed synchronously from memory, for the HTTP fast lane. */
+export interface FastAnswer {
+  readonly status: number
+  readonly body: string
+}
+
+/**
+ * The fast lane's handler: the route's path parameters in, an answer out, or `undefined` to let
+ * the request take the normal path (which then handles it fully, errors included).
+ */
+export type FastRead = (params: Readonly<Record<string, string>>) => FastAnswer | undefined
+
 export interface RouteSpec<R = never> {
   readonly method: HttpMethod
   /** A path template, e.g. `/api/v1/breaker/:scope`. */
@@ -44,6 +56,13 @@ export interface RouteSpec<R = never> {
    * from a signed-in browser.
    */
   readonly skipIdentity?: true
+  /**
+   * For the hottest reads only (a GET under `/api/` polled by machines): builds a synchronous
+   * answer served before the Effect pipeline to an API key this process verified seconds ago and
+   * that holds the route's permission. Everything else (no key, an unverified key, a refusal,
+   * `undefined` from the function) takes the normal path. See ADR 0012.
+   */
+  readonly fast?: Effect.Effect<FastRead, never, R>
   /** Schemas for the OpenAPI description (`/api/*` routes should have them). */
   readonly docs?: RouteDocs
 }
@@ -66,6 +85,8 @@ export const validateRoute = (route: RegisteredRoute, existing: ReadonlyArray<Re
   // A state change always needs the cross-site check, which needs the caller.
   if (route.skipIdentity === true && (access !== "public" || route.method !== "GET"))
     return `route ${route.method} ${route.path} (module ${route.module}) may skip identity only as a public GET`
+  if (route.fast !== undefined && (access === "public" || route.method !== "GET" || !route.path.startsWith("/api/")))
+    return `route ${route.method} ${route.path} (module ${route.module}) may have a fast lane only as a GET under /api/ that needs a permission`
   const clash = existing.find((r) => r.method === route.method && r.path === route.path)
   if (clash !== undefined)
     return `route ${route.method} ${route.path} is declared by both ${clash.module} and ${route.module}`

@@ -81,14 +81,25 @@ const writeLine = (line: string) => {
 
 const jsonLogger = Logger.make((options) => writeLine(JSON.stringify(toRecord(options))))
 
-const prettyLogger = Logger.make((options) => {
-  const { time, level, msg, cause, traceId: _t, spanId: _s, ...rest } = toRecord(options)
+const prettyLine = (record: Record<string, unknown>) => {
+  const { time, level, msg, cause, traceId: _t, spanId: _s, ...rest } = record
   const extra = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ")
   const line = `${String(time).slice(11, 23)} ${String(level).toUpperCase().padEnd(5)} ${String(msg)}${extra ? ` ${extra}` : ""}`
-  writeLine(`${line}${typeof cause === "string" ? `\n${cause}` : ""}`)
-})
+  return `${line}${typeof cause === "string" ? `\n${cause}` : ""}`
+}
+
+const prettyLogger = Logger.make((options) => writeLine(prettyLine(toRecord(options))))
+
+/**
+ * An info line written outside Effect (the HTTP fast lane), in the configured format and through
+ * the same batched writer, so it looks exactly like the pipeline's request lines.
+ */
+export const writeInfoLine = (format: LogFormat, msg: string, fields: Record<string, unknown>) => {
+  const record = { time: timeOf(new Date()), level: "info", msg, ...fields }
+  writeLine(format === "json" ? JSON.stringify(record) : prettyLine(record))
+}
 
 /** Replaces the default logger and sets the minimum level. */
 export const loggingLayer = (format: LogFormat, level: LogLevelName) =>

@@ -171,6 +171,21 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
     handler: Effect.gen(function* () {
       const { scope } = yield* decodePath(ScopeParam)
       return viewResponse(yield* (yield* CircuitBreaker).read(scope))
+    }),
+    // Execution services poll this: answered from memory in the fast lane when the state is known.
+    fast: Effect.map(CircuitBreaker, (breaker) => {
+      const bodies = new WeakMap<BreakerView, string>()
+      return (params) => {
+        const view = params.scope === undefined ? undefined : breaker.readNow(params.scope)
+        // Unknown scopes and UNKNOWN states take the normal path (404, 503 with the view).
+        if (view === undefined || unknownState(view)) return undefined
+        let body = bodies.get(view)
+        if (body === undefined) {
+          body = JSON.stringify(view)
+          bodies.set(view, body)
+        }
+        return { status: 200, body }
+      }
     })
   },
   {
