@@ -345,4 +345,27 @@ describe("circuit breaker", () => {
       void breaker
     }).pipe(Effect.provide(layer()), Effect.scoped)
   )
+
+  it.live("a trip from a stale snapshot falls back to the locked path and still wins", () =>
+    Effect.gen(function* () {
+      const breaker = yield* CircuitBreaker
+      const scope = yield* freshScope
+      // A second process that hears nothing (no listener): its snapshot stays at version 1.
+      const stale = Context.get(
+        yield* Layer.buildWithMemoMap(breakerLayer(env(), false), yield* Layer.makeMemoMap, yield* Effect.scope),
+        CircuitBreaker
+      )
+      yield* trip(scope)
+      yield* breaker.reset({ scope, reason: REASON, actor: bob })
+      assert.strictEqual((yield* stale.read(scope)).version, 1)
+      const outcome = yield* stale.trip({ scope, reason: REASON, source: "automatic", actor: alice })
+      assert.deepStrictEqual([outcome.changed, outcome.persisted, outcome.record.version], [true, true, 4])
+      const kinds = (yield* breaker.history(scope, { limit: 10 })).map((t) => [t.kind, t.version])
+      assert.deepStrictEqual(kinds, [
+        ["trip", 4],
+        ["reset", 3],
+        ["trip", 2]
+      ])
+    }).pipe(Effect.provide(layer()), Effect.scoped)
+  )
 })

@@ -45,6 +45,12 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
         yield* state.set("k", "v1")
         yield* state.set("k", "v2")
         expect(yield* state.get("k")).toEqual(Option.some("v2"))
+        yield* state.set("k2", "w")
+        expect(yield* state.getMany(["k", "missing", "k2"])).toEqual([
+          Option.some("v2"),
+          Option.none(),
+          Option.some("w")
+        ])
         yield* state.delete("k")
         expect(yield* state.get("k")).toEqual(Option.none())
       })
@@ -67,6 +73,33 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
         expect(yield* Fiber.join(a)).toEqual(["1", "2", "3"])
         expect(yield* Fiber.join(b)).toEqual(["1", "2", "3"])
         expect(yield* Fiber.join(other)).toEqual(["x"])
+      }).pipe(Effect.timeout("5 seconds"))
+    ))
+
+  it("sets a key and publishes in one step: once the message is heard, the key holds the new value", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        // What is tested is the publication; a plain client hears it (subscribe has its own test).
+        const heard = new Promise<string>((resolve) => {
+          if (mode === "in-process") {
+            Effect.runFork(
+              Stream.runForEach(Stream.take(state.subscribe("statechanges"), 1), (m) => Effect.sync(() => resolve(m)))
+            )
+            return
+          }
+          const raw = new Redis(redisUrl)
+          raw.on("message", (_channel: string, m: string) => {
+            resolve(m)
+            raw.disconnect()
+          })
+          void raw.subscribe(`${prefix}statechanges`)
+        })
+        if (mode === "redis") yield* subscribers(`${prefix}statechanges`, 1)
+        else yield* Effect.yieldNow
+        yield* state.setAndPublish("state", "TRIPPED", "statechanges", "changed")
+        expect(yield* Effect.promise(() => heard)).toBe("changed")
+        expect(Option.getOrUndefined(yield* state.get("state"))).toBe("TRIPPED")
       }).pipe(Effect.timeout("5 seconds"))
     ))
 

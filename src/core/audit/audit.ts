@@ -10,7 +10,7 @@ import { Metrics } from "../observability/metrics.ts"
 import { Supervisor } from "../supervisor.ts"
 import type { AuditEntryInput } from "./entry.ts"
 import { makeGroupWriter, type Waiting } from "./group-writer.ts"
-import { insertEntries } from "./store.ts"
+import { auditRowsJson, insertEntries } from "./store.ts"
 
 export class AuditWriteFailed extends Schema.TaggedError<AuditWriteFailed>()("AuditWriteFailed", {
   message: Schema.String
@@ -21,6 +21,14 @@ export interface AuditShape {
   readonly record: (entry: AuditEntryInput) => Effect.Effect<void, AuditWriteFailed>
   /** Records an entry in the current transaction: it commits or rolls back with the change. */
   readonly recordInTransaction: (entry: AuditEntryInput) => Effect.Effect<void, SqlError.SqlError>
+  /**
+   * For a change that inserts its entry in its own statement (one round trip for the change and
+   * its evidence): the row as the JSON parameter of `jsonb_to_recordset … AS AUDIT_RECORDSET`, and
+   * what to run once that statement committed (the audit metrics).
+   */
+  readonly forStatement: (
+    entry: AuditEntryInput
+  ) => Effect.Effect<{ readonly rowsJson: string; readonly committed: Effect.Effect<void> }>
 }
 
 /** Most entries one statement carries; more wait for the next group. */
@@ -138,6 +146,20 @@ export class Audit extends Context.Service<Audit, AuditShape>()("breakwater/Audi
             // Counted once committed: if the caller's transaction rolls back, the change did not happen.
             yield* sql.afterCommit(Effect.sync(() => counted([complete])))
             latency.observe(((yield* Clock.currentTimeMillis) - start) / 1000)
+          }),
+        forStatement: (entry) =>
+          Effect.gen(function* () {
+            const start = yield* Clock.currentTimeMillis
+            const complete = yield* withRequest(entry)
+            return {
+              rowsJson: auditRowsJson([complete]),
+              committed: Effect.flatMap(Clock.currentTimeMillis, (end) =>
+                Effect.sync(() => {
+                  counted([complete])
+                  latency.observe((end - start) / 1000)
+                })
+              )
+            }
           })
       })
     })

@@ -63,14 +63,27 @@ const toRecord = (e: AuditEntryInput) => ({
   request_id: e.requestId ?? null
 })
 
+/** The columns an entry fills, in the order of {@link AUDIT_RECORDSET}. */
+export const AUDIT_INSERT_COLUMNS =
+  "actor_type, actor_id, actor_name, action, resource_type, resource_id, outcome, reason, details, client_address, request_id"
+
+/** `jsonb_to_recordset(<rows>) AS x(…)`: the row type of {@link auditRowsJson}'s JSON. */
+export const AUDIT_RECORDSET = `x(actor_type text, actor_id text, actor_name text, action text, resource_type text,
+  resource_id text, outcome text, reason text, details jsonb, client_address text, request_id text)`
+
+/** Entries as the JSON array parameter of `jsonb_to_recordset`. */
+export const auditRowsJson = (entries: ReadonlyArray<AuditEntryInput>) => JSON.stringify(entries.map(toRecord))
+
 /** Inserts entries in order; inside a transaction they commit with it. */
 export const insertEntries = (
   entries: ReadonlyArray<AuditEntryInput>
 ): Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`INSERT INTO audit_log (actor_type, actor_id, actor_name, action, resource_type, resource_id, outcome, reason, details, client_address, request_id)
-      SELECT actor_type, actor_id, actor_name, action, resource_type, resource_id, outcome, reason, details, client_address, request_id
-      FROM jsonb_to_recordset(${JSON.stringify(entries.map(toRecord))}::jsonb) AS x(
-        actor_type text, actor_id text, actor_name text, action text, resource_type text, resource_id text,
-        outcome text, reason text, details jsonb, client_address text, request_id text)`.pipe(Effect.asVoid)
+    sql
+      .unsafe(
+        `INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) SELECT ${AUDIT_INSERT_COLUMNS}
+         FROM jsonb_to_recordset($1::jsonb) AS ${AUDIT_RECORDSET}`,
+        [auditRowsJson(entries)]
+      )
+      .pipe(Effect.asVoid)
   )

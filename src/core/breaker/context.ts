@@ -10,7 +10,7 @@ import { Metrics } from "../observability/metrics.ts"
 import { SharedState } from "../redis/shared-state.ts"
 import { StoresUnhealthy } from "./errors.ts"
 import { type BreakerChange, type BreakerRecord, BreakerSettings, DEFAULT_SETTINGS, type Transition } from "./model.ts"
-import { changeKey, publishChange, publishRecord } from "./publication.ts"
+import { changeKey, publishTransition } from "./publication.ts"
 import type { Known } from "./reading.ts"
 import type { TripInput } from "./service.ts"
 import * as Store from "./store.ts"
@@ -89,8 +89,7 @@ export const makeBreakerContext = Effect.gen(function* () {
   /** Publishes a committed change: the record's key, then the change message. */
   const announce = (change: BreakerChange, record: BreakerRecord) => {
     deliver(change)
-    return publishRecord(shared, record).pipe(
-      Effect.andThen(publishChange(shared, change)),
+    return publishTransition(shared, record, change).pipe(
       Effect.as(true),
       Effect.catchTag("StoreUnavailable", (e) =>
         Effect.as(Effect.logWarning(`breaker state not published (the verifier will retry): ${e.message}`), false)

@@ -19,6 +19,10 @@ export const publishRecord = (shared: SharedStateShape, record: BreakerRecord) =
 export const publishChange = (shared: SharedStateShape, change: BreakerChange) =>
   shared.publish(CHANGES_CHANNEL, JSON.stringify(change))
 
+/** A committed transition: the record's key and the change message, in one round trip. */
+export const publishTransition = (shared: SharedStateShape, record: BreakerRecord, change: BreakerChange) =>
+  shared.setAndPublish(stateKey(record.scope), recordJson(record), CHANGES_CHANNEL, JSON.stringify(change))
+
 export interface Published {
   readonly raw: string
   readonly record: Option.Option<BreakerRecord>
@@ -30,6 +34,15 @@ export const readPublished = (
   scope: string
 ): Effect.Effect<Option.Option<Published>, StoreUnavailable> =>
   Effect.map(shared.get(stateKey(scope)), (value) => Option.map(value, (raw) => ({ raw, record: decodeRecord(raw) })))
+
+/** The published values of several scopes in one round trip, in order. */
+export const readPublishedMany = (
+  shared: SharedStateShape,
+  scopes: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<Option.Option<Published>>, StoreUnavailable> =>
+  Effect.map(shared.getMany(scopes.map(stateKey)), (values) =>
+    values.map((value) => Option.map(value, (raw) => ({ raw, record: decodeRecord(raw) })))
+  )
 
 /** A key that identifies a change, so the echo of our own publication is not handled twice. */
 export const changeKey = (change: BreakerChange): string => {

@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import { AUDIT_INSERT_COLUMNS, AUDIT_RECORDSET } from "../audit/store.ts"
 import type {
   ActorJson,
   BreakerRecord,
@@ -96,33 +97,68 @@ export const readScope = (scope: string, now: number) =>
  * Writes a record over the stored one if its version is still `expected` (compare-and-set).
  * Returns false when another change won.
  */
+const SET_RECORD = `state = $2, version = $3, tripped_at = $4, trip_reason = $5, trip_details = $6::jsonb,
+  tripped_by = $7::jsonb, trip_source = $8, reset_at = $9, reset_by = $10::jsonb, quiet_until = $11,
+  trip_count_today = $12, trip_count_day = $13::date, updated_at = $14`
+
+/** $1…$14 of {@link SET_RECORD}, then the expected version as $15. */
+const recordParams = (record: BreakerRecord, expected: number): Array<unknown> => [
+  record.scope,
+  record.state,
+  record.version,
+  record.tripped_at,
+  record.trip_reason,
+  record.trip_details === null ? null : JSON.stringify(record.trip_details),
+  record.tripped_by === null ? null : JSON.stringify(record.tripped_by),
+  record.trip_source,
+  record.reset_at,
+  record.reset_by === null ? null : JSON.stringify(record.reset_by),
+  record.quiet_until,
+  record.trip_count_today,
+  record.updated_at.slice(0, 10),
+  record.updated_at,
+  expected
+]
+
 export const compareAndSet = (record: BreakerRecord, expected: number) =>
   Effect.flatMap(client, (sql) =>
     Effect.map(
       sql.unsafe<{ scope: string }>(
-        `UPDATE breaker_scope SET state = $2, version = $3, tripped_at = $4, trip_reason = $5, trip_details = $6::jsonb,
-           tripped_by = $7::jsonb, trip_source = $8, reset_at = $9, reset_by = $10::jsonb, quiet_until = $11,
-           trip_count_today = $12, trip_count_day = $13::date, updated_at = $14
-         WHERE scope = $1 AND version = $15 RETURNING scope`,
-        [
-          record.scope,
-          record.state,
-          record.version,
-          record.tripped_at,
-          record.trip_reason,
-          record.trip_details === null ? null : JSON.stringify(record.trip_details),
-          record.tripped_by === null ? null : JSON.stringify(record.tripped_by),
-          record.trip_source,
-          record.reset_at,
-          record.reset_by === null ? null : JSON.stringify(record.reset_by),
-          record.quiet_until,
-          record.trip_count_today,
-          record.updated_at.slice(0, 10),
-          record.updated_at,
-          expected
-        ]
+        `UPDATE breaker_scope SET ${SET_RECORD} WHERE scope = $1 AND version = $15 RETURNING scope`,
+        recordParams(record, expected)
       ),
       (rows) => rows.length === 1
+    )
+  )
+
+/**
+ * A trip in one statement (one round trip, committed on its own): compare-and-set from a record
+ * that is not tripped, supersede pending reset requests, append the history row and the audit
+ * entry. `undefined` when the version moved (the caller then takes the locked path).
+ */
+export const tripInOneStatement = (
+  record: BreakerRecord,
+  expected: number,
+  t: Omit<NewTransition, "scope" | "kind" | "to_state" | "version" | "source" | "actor" | "reason">,
+  auditRowsJson: string
+) =>
+  Effect.flatMap(client, (sql) =>
+    Effect.map(
+      sql.unsafe<TransitionRow>(
+        `WITH updated AS (
+           UPDATE breaker_scope SET ${SET_RECORD} WHERE scope = $1 AND version = $15 AND state <> 'TRIPPED' RETURNING scope
+         ), superseded AS (
+           UPDATE breaker_reset_request SET status = 'superseded' WHERE status = 'pending' AND scope IN (SELECT scope FROM updated)
+         ), audited AS (
+           INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) SELECT ${AUDIT_INSERT_COLUMNS}
+           FROM jsonb_to_recordset($16::jsonb) AS ${AUDIT_RECORDSET} WHERE EXISTS (SELECT 1 FROM updated)
+         )
+         INSERT INTO breaker_transition (scope, kind, from_state, to_state, version, source, actor, reason, details, at)
+         SELECT scope, 'trip', $17, 'TRIPPED', $3, $8, $7::jsonb, $5, $18::jsonb, $19 FROM updated
+         RETURNING ${TRANSITION_COLUMNS}`,
+        [...recordParams(record, expected), auditRowsJson, t.from_state, JSON.stringify(t.details), t.at]
+      ),
+      (rows) => (rows[0] === undefined ? undefined : toTransition(rows[0]))
     )
   )
 

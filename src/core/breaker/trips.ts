@@ -1,10 +1,12 @@
 /**
- * Trips. A trip is always accepted: in the database (row locked, so it cannot lose a race) with
- * its history row and audit entry, or, with the database down, published at once and queued;
+ * Trips. A trip is always accepted: in the database with its history row and audit entry (in one
+ * statement from the known state, or with the row locked when that state moved, so it cannot
+ * lose a race), or, with the database down, published at once and queued;
  * `reconcilePending` writes the queue when the database answers again.
  */
 import { randomUUID } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
+import type { AuditEntryInput } from "../audit/entry.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
 import { ScopeNotFound } from "./errors.ts"
@@ -18,17 +20,44 @@ export const makeTrips = (ctx: BreakerContext) => {
   const { sql, audit, shared, known, pendingTrips, inDatabase, remember, announce, afterCommit } = ctx
   const trips = ctx.gauges.trips
 
-  const tripAudit = (input: TripInput, record: BreakerRecord, changed: boolean, extra: Record<string, unknown>) =>
-    audit.recordInTransaction({
-      actor: input.actor,
-      action: "breaker.trip",
-      resourceType: "breaker",
-      resourceId: input.scope,
-      outcome: "success",
-      reason: input.reason,
-      // The caller's details first: they must not overwrite what the breaker itself records.
-      details: { ...input.details, ...extra, source: input.source, version: record.version, repeated: !changed }
-    })
+  const tripEntry = (
+    input: TripInput,
+    record: BreakerRecord,
+    changed: boolean,
+    extra: Record<string, unknown>
+  ): AuditEntryInput => ({
+    actor: input.actor,
+    action: "breaker.trip",
+    resourceType: "breaker",
+    resourceId: input.scope,
+    outcome: "success",
+    reason: input.reason,
+    // The caller's details first: they must not overwrite what the breaker itself records.
+    details: { ...input.details, ...extra, source: input.source, version: record.version, repeated: !changed }
+  })
+
+  /**
+   * The usual trip, in one round trip: from the state this process knows, compare-and-set with
+   * its history row and audit entry in one statement. `undefined` when that state is tripped,
+   * pending or has moved on: the locked path then decides.
+   */
+  const tripFromSnapshot = (input: TripInput, now: number) =>
+    Effect.gen(function* () {
+      const current = known.get(input.scope)
+      if (current === undefined || current.pending || current.record.state === "TRIPPED") return undefined
+      const before = current.record
+      const record = tripped(before, input, now, now)
+      const entry = yield* audit.forStatement(tripEntry(input, record, true, {}))
+      const transition = yield* Store.tripInOneStatement(
+        record,
+        before.version,
+        { from_state: before.state, details: { ...input.details }, at: new Date(now).toISOString() },
+        entry.rowsJson
+      )
+      if (transition === undefined) return undefined
+      yield* entry.committed
+      return { record, transition, changed: true }
+    }).pipe(inDatabase, Effect.timeout(DATABASE_TIMEOUT))
 
   /** The trip in the database; `at` is when it was accepted (earlier when reconciled later). */
   const tripInDatabase = (input: TripInput, at: number, extra: Record<string, unknown> = {}) =>
@@ -54,7 +83,7 @@ export const makeTrips = (ctx: BreakerContext) => {
         details: { ...input.details, ...extra },
         at: new Date(now).toISOString()
       })
-      yield* tripAudit(input, record, changed, extra)
+      yield* audit.recordInTransaction(tripEntry(input, record, changed, extra))
       return { record, transition, changed }
     }).pipe(sql.withTransaction, inDatabase, Effect.timeout(DATABASE_TIMEOUT))
 
@@ -95,7 +124,11 @@ export const makeTrips = (ctx: BreakerContext) => {
 
   const trip = Effect.fn("CircuitBreaker.trip")(function* (input: TripInput) {
     const now = yield* Clock.currentTimeMillis
-    const attempt = yield* Effect.exit(tripInDatabase(input, now))
+    const attempt = yield* Effect.exit(
+      Effect.flatMap(tripFromSnapshot(input, now), (done) =>
+        done === undefined ? tripInDatabase(input, now) : Effect.succeed(done)
+      )
+    )
     if (attempt._tag === "Success") {
       const { record, transition, changed } = attempt.value
       if (changed) trips.inc({ scope: input.scope, source: input.source })

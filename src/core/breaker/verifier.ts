@@ -9,7 +9,7 @@ import type { Actor } from "../audit/entry.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
 import { type BreakerRecord, CHANGES_CHANNEL, GLOBAL_SCOPE } from "./model.ts"
-import { decodeChange, publishRecord, readPublished, recordJson } from "./publication.ts"
+import { decodeChange, publishRecord, readPublished, readPublishedMany, recordJson } from "./publication.ts"
 import type { VerificationReport } from "./service.ts"
 import * as Store from "./store.ts"
 import { quietEnded } from "./transitions.ts"
@@ -66,8 +66,12 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
     Effect.gen(function* () {
       const repaired: Array<string> = []
       let reconciled = 0
-      for (const record of truth) {
-        const published = yield* readPublished(shared, record.scope)
+      const copies = yield* readPublishedMany(
+        shared,
+        truth.map((r) => r.scope)
+      )
+      for (const [i, record] of truth.entries()) {
+        const published = copies[i] ?? Option.none()
         const copy = Option.flatMap(published, (p) => p.record)
         if (
           Option.isSome(copy) &&

@@ -17,9 +17,20 @@ export type SharedStateMode = "redis" | "in-process"
 export interface SharedStateShape {
   readonly mode: SharedStateMode
   readonly get: (key: string) => Effect.Effect<Option.Option<string>, StoreUnavailable>
+  /** Several keys in one round trip (MGET on Redis), in the order asked. */
+  readonly getMany: (
+    keys: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<Option.Option<string>>, StoreUnavailable>
   readonly set: (key: string, value: string) => Effect.Effect<void, StoreUnavailable>
   readonly delete: (key: string) => Effect.Effect<void, StoreUnavailable>
   readonly publish: (channel: string, message: string) => Effect.Effect<void, StoreUnavailable>
+  /** Sets a key and publishes a message in one round trip (MULTI/EXEC on Redis): the key first. */
+  readonly setAndPublish: (
+    key: string,
+    value: string,
+    channel: string,
+    message: string
+  ) => Effect.Effect<void, StoreUnavailable>
   /** Messages on a channel from the moment the stream starts; it survives reconnects. */
   readonly subscribe: (channel: string) => Stream.Stream<string>
   /** Round trip to the store, in milliseconds. */
@@ -45,10 +56,16 @@ export const makeInProcessState = (): SharedStateShape => {
   return {
     mode: "in-process",
     get: (key) => Effect.sync(() => Option.fromNullishOr(values.get(key))),
+    getMany: (keys) => Effect.sync(() => keys.map((key) => Option.fromNullishOr(values.get(key)))),
     set: (key, value) => Effect.sync(() => void values.set(key, value)),
     delete: (key) => Effect.sync(() => void values.delete(key)),
     publish: (channel, message) =>
       Effect.sync(() => {
+        for (const listener of listeners.get(channel) ?? []) listener(message)
+      }),
+    setAndPublish: (key, value, channel, message) =>
+      Effect.sync(() => {
+        values.set(key, value)
         for (const listener of listeners.get(channel) ?? []) listener(message)
       }),
     subscribe: (channel) =>
@@ -96,10 +113,26 @@ export const makeRedisState = (client: Redis, prefix: string) =>
     const state: SharedStateShape = {
       mode: "redis",
       get: (key) => run("get", () => client.get(prefix + key)).pipe(Effect.map(Option.fromNullishOr)),
+      getMany: (keys) =>
+        keys.length === 0
+          ? Effect.succeed([])
+          : run("mget", () => client.mget(keys.map((key) => prefix + key))).pipe(
+              Effect.map((values) => values.map(Option.fromNullishOr))
+            ),
       set: (key, value) => run("set", () => client.set(prefix + key, value)).pipe(Effect.asVoid),
       delete: (key) => run("del", () => client.del(prefix + key)).pipe(Effect.asVoid),
       publish: (channel, message) =>
         run("publish", () => client.publish(prefix + channel, message)).pipe(Effect.asVoid),
+      setAndPublish: (key, value, channel, message) =>
+        run("set+publish", async () => {
+          const results = await client
+            .multi()
+            .set(prefix + key, value)
+            .publish(prefix + channel, message)
+            .exec()
+          const failed = results?.find(([error]) => error !== null)?.[0]
+          if (results === null || failed !== undefined) throw failed ?? new Error("transaction discarded")
+        }),
       subscribe: (channel) =>
         Stream.callback<string>((queue) =>
           Effect.acquireRelease(
