@@ -210,7 +210,11 @@ const installFastLane = (routes: ReadonlyArray<RegisteredRoute>, metrics: Metric
           writeInfoLine(config.logFormat, "request", { requestId, method: "GET", route, path, status, durationMs })
       }
     })
-    yield* Effect.addFinalizer(() => Effect.sync(() => void (lane.handler = undefined)))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        lane.handler = undefined
+      })
+    )
   })
 
 /** The Node HTTP server on HOST:PORT; on shutdown it stops accepting and lets in-flight requests finish. */
