@@ -6,14 +6,14 @@
  * a state as `UNKNOWN` (treat it as tripped).
  */
 import { userInfo } from "node:os"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Actor, systemActor } from "../core/audit/entry.ts"
 import { ScopeNotFound } from "../core/breaker/errors.ts"
 import { type BreakerView, GLOBAL_SCOPE, Reason, ScopeName } from "../core/breaker/model.ts"
 import { CircuitBreaker } from "../core/breaker/service.ts"
-import { issuesOf } from "../core/http/errors.ts"
 import { CommandUsageError } from "../core/run.ts"
+import { checkedFlag } from "./checked-flag.ts"
 import { CliBreaker } from "./runtime.ts"
 
 /** Exit code of `status` when a state cannot be read. */
@@ -28,18 +28,6 @@ const actor = Effect.gen(function* () {
     onSome: (name): Actor => ({ ...base, name: `cli (${name})` })
   })
 })
-
-const checked = <A>(schema: Schema.Codec<A, string>, flag: string, value: string) =>
-  Schema.decodeUnknownEffect(schema)(value).pipe(
-    Effect.mapError(
-      (error) =>
-        new CommandUsageError({
-          message: `--${flag}: ${issuesOf(error)
-            .map((i) => i.message)
-            .join(", ")}`
-        })
-    )
-  )
 
 /** A refusal: one line on stderr and exit 1 (the command was right, the breaker said no). */
 const refused = (error: { readonly message: string }) =>
@@ -95,7 +83,7 @@ const status = Command.make(
       Effect.gen(function* () {
         const breaker = yield* CircuitBreaker
         const views = Option.isSome(scope)
-          ? [yield* breaker.read(yield* checked(ScopeName, "scope", scope.value.trim()))]
+          ? [yield* breaker.read(yield* checkedFlag(ScopeName, "scope", scope.value.trim()))]
           : yield* breaker.list
         if (json) {
           const state = views.find((v) => v.scope === GLOBAL_SCOPE)?.effective_state
@@ -120,8 +108,8 @@ const trip = Command.make(
   ({ scope, reason }) =>
     withBreaker(
       Effect.gen(function* () {
-        const name = yield* checked(ScopeName, "scope", scope.trim())
-        const why = yield* checked(Reason, "reason", reason)
+        const name = yield* checkedFlag(ScopeName, "scope", scope.trim())
+        const why = yield* checkedFlag(Reason, "reason", reason)
         const outcome = yield* (yield* CircuitBreaker).trip({
           scope: name,
           reason: why.trim(),
@@ -154,8 +142,8 @@ const reset = Command.make(
   ({ scope, reason }) =>
     withBreaker(
       Effect.gen(function* () {
-        const name = yield* checked(ScopeName, "scope", scope.trim())
-        const why = yield* checked(Reason, "reason", reason)
+        const name = yield* checkedFlag(ScopeName, "scope", scope.trim())
+        const why = yield* checkedFlag(Reason, "reason", reason)
         const outcome = yield* (yield* CircuitBreaker).reset({ scope: name, reason: why.trim(), actor: yield* actor })
         if (outcome.kind === "reset") {
           const until = outcome.record.quiet_until

@@ -3,14 +3,15 @@
  * first admin, a forgotten password, an emergency lock-out). Every change is audited with the
  * system actor `cli`. A generated password is printed once, alone on the last line.
  */
-import { Console, Effect, Option, Redacted, Schema } from "effect"
+import { Console, Effect, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { systemActor } from "../core/audit/entry.ts"
 import { generatePassword, NewPassword } from "../core/auth/passwords.ts"
 import { roles } from "../core/auth/roles.ts"
 import { Email, type User, Users } from "../core/auth/users.ts"
-import { BadRequest, Conflict, issuesOf, NotFound } from "../core/http/errors.ts"
+import { BadRequest, Conflict, NotFound } from "../core/http/errors.ts"
 import { CommandUsageError } from "../core/run.ts"
+import { checkedFlag } from "./checked-flag.ts"
 import { CliAudited } from "./runtime.ts"
 
 const actor = systemActor("cli")
@@ -24,22 +25,10 @@ const toCliError = (error: unknown) =>
 const withUsers = <A, E>(effect: Effect.Effect<A, E, Users>) =>
   effect.pipe(Effect.mapError(toCliError), Effect.provide(Users.layer), Effect.provide(CliAudited))
 
-const checked = <A>(schema: Schema.Codec<A, string>, flag: string, value: string) =>
-  Schema.decodeUnknownEffect(schema)(value).pipe(
-    Effect.mapError(
-      (error) =>
-        new CommandUsageError({
-          message: `--${flag}: ${issuesOf(error)
-            .map((i) => i.message)
-            .join(", ")}`
-        })
-    )
-  )
-
 /** The given password (checked against the policy) or a generated one, and whether it was generated. */
 const passwordFrom = (given: Option.Option<Redacted.Redacted<string>>) =>
   Option.isSome(given)
-    ? Effect.map(checked(NewPassword, "password", Redacted.value(given.value)), () => ({
+    ? Effect.map(checkedFlag(NewPassword, "password", Redacted.value(given.value)), () => ({
         password: given.value,
         generated: false
       }))
@@ -81,7 +70,7 @@ const add = Command.make(
   ({ email, role, name, password }) =>
     withUsers(
       Effect.gen(function* () {
-        const address = yield* checked(Email, "email", email.trim())
+        const address = yield* checkedFlag(Email, "email", email.trim())
         const chosen = yield* passwordFrom(password)
         const user = yield* (yield* Users).create(
           { email: address, role, displayName: Option.getOrUndefined(name), password: chosen.password },
