@@ -294,4 +294,45 @@ describe("breaker outages", () => {
       }),
     60_000
   )
+
+  it.live(
+    "over HTTP with both stores down: GET /api/v1/breaker answers 503 with state UNKNOWN",
+    () =>
+      Effect.promise(async () => {
+        const pg = new URL(stores.databaseUrl)
+        pg.port = String(pgProxy.port)
+        const app = await startAppPromise(
+          testEnv(stores, {
+            DATABASE_URL: pg.toString(),
+            REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+            LOG_LEVEL: "fatal"
+          })
+        )
+        try {
+          const admin = await loginAsAdmin(app.baseUrl)
+          const created = await admin.fetch("/api/v1/api-keys", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ name: "reader", scopes: ["VIEW_CIRCUIT_BREAKER"], expiresIn: "1d" })
+          })
+          const { apiKey } = (await created.json()) as { apiKey: string }
+          const get = (path: string) =>
+            fetch(`${app.baseUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}` } })
+          assert.strictEqual((await get("/api/v1/breaker")).status, 200)
+
+          await Promise.all([pgProxy.cut(), redisProxy.cut()])
+          await new Promise((r) => setTimeout(r, 6_500))
+          const all = await get("/api/v1/breaker")
+          assert.strictEqual(all.status, 503)
+          assert.strictEqual(((await all.json()) as { state: string }).state, "UNKNOWN")
+          const one = await get("/api/v1/breaker/global")
+          assert.strictEqual(one.status, 503)
+          assert.deepInclude(await one.json(), { state: "UNKNOWN", trading_allowed: false })
+        } finally {
+          await Promise.all([pgProxy.restore(), redisProxy.restore()]).catch(() => undefined)
+          await app.stop()
+        }
+      }),
+    60_000
+  )
 })
