@@ -20,6 +20,8 @@ export const startTcpProxy = async (targetHost: string, targetPort: number): Pro
   let server: Server | undefined
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      // Already accepting: restoring twice must not orphan the listening server.
+      if (server !== undefined) return resolve()
       const s = createServer((client) => {
         const upstream = connect(targetPort, targetHost)
         for (const socket of [client, upstream]) {
@@ -34,8 +36,10 @@ export const startTcpProxy = async (targetHost: string, targetPort: number): Pro
         upstream.pipe(client)
       })
       s.once("error", reject)
-      s.listen(port, "127.0.0.1", () => resolve())
-      server = s
+      s.listen(port, "127.0.0.1", () => {
+        server = s
+        resolve()
+      })
     })
   const cut = () =>
     new Promise<void>((resolve) => {
