@@ -7,7 +7,7 @@ import { Effect, Option, Schema } from "effect"
 import type { SharedStateShape, StoreUnavailable } from "../redis/shared-state.ts"
 import { BreakerChange, BreakerRecord, CHANGES_CHANNEL, stateKey } from "./model.ts"
 
-const decodeRecord = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerRecord))
+export const decodeRecord = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerRecord))
 export const decodeChange = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerChange))
 
 /** The exact bytes published for a record (field order is the schema's). */
@@ -35,14 +35,11 @@ export const readPublished = (
 ): Effect.Effect<Option.Option<Published>, StoreUnavailable> =>
   Effect.map(shared.get(stateKey(scope)), (value) => Option.map(value, (raw) => ({ raw, record: decodeRecord(raw) })))
 
-/** The published values of several scopes in one round trip, in order. */
-export const readPublishedMany = (
+/** The published JSON of several scopes in one round trip, in order (decode only what differs). */
+export const readPublishedRaw = (
   shared: SharedStateShape,
   scopes: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<Option.Option<Published>>, StoreUnavailable> =>
-  Effect.map(shared.getMany(scopes.map(stateKey)), (values) =>
-    values.map((value) => Option.map(value, (raw) => ({ raw, record: decodeRecord(raw) })))
-  )
+): Effect.Effect<ReadonlyArray<Option.Option<string>>, StoreUnavailable> => shared.getMany(scopes.map(stateKey))
 
 /** A key that identifies a change, so the echo of our own publication is not handled twice. */
 export const changeKey = (change: BreakerChange): string => {
