@@ -33,6 +33,21 @@ const quietPath = (path: string) =>
  * addition past Effect's overlay limit (8) copies the whole context.
  */
 
+/** The request metrics, shared by the pipeline and the fast lane (a name asked twice is one metric). */
+const httpMetrics = (metrics: Metrics["Service"]) => ({
+  requests: metrics.counter({
+    name: "breakwater_http_requests_total",
+    help: "HTTP requests answered, by method, route template and status.",
+    labelNames: ["method", "route", "status"]
+  }),
+  duration: metrics.histogram({
+    name: "breakwater_http_request_duration_seconds",
+    help: "Time to answer an HTTP request, by route template.",
+    labelNames: ["method", "route"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+  })
+})
+
 /** One route behind its access check; failures become responses here, where the principal is known. */
 const guardRoute = (
   route: RegisteredRoute,
@@ -75,17 +90,7 @@ const pipeline = Effect.fnUntraced(function* (
   metrics: Metrics["Service"],
   navigation: Navigation["Service"]
 ) {
-  const requests = metrics.counter({
-    name: "breakwater_http_requests_total",
-    help: "HTTP requests answered, by method, route template and status.",
-    labelNames: ["method", "route", "status"]
-  })
-  const duration = metrics.histogram({
-    name: "breakwater_http_request_duration_seconds",
-    help: "Time to answer an HTTP request, by route template.",
-    labelNames: ["method", "route"],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-  })
+  const { requests, duration } = httpMetrics(metrics)
   // The level is fixed for the life of the process: a disabled request line costs nothing.
   const infoEnabled = yield* LogLevel.isEnabled("Info")
   const debugEnabled = yield* LogLevel.isEnabled("Debug")
@@ -189,17 +194,7 @@ const installFastLane = (routes: ReadonlyArray<RegisteredRoute>, metrics: Metric
       if (route.fast !== undefined)
         fast.push({ path: route.path, permission: route.access as Permission, read: yield* route.fast })
     if (fast.length === 0) return
-    // The same metrics as the pipeline's (asking for a name again returns the same metric).
-    const requests = metrics.counter({
-      name: "breakwater_http_requests_total",
-      help: "HTTP requests answered, by method, route template and status.",
-      labelNames: ["method", "route", "status"]
-    })
-    const duration = metrics.histogram({
-      name: "breakwater_http_request_duration_seconds",
-      help: "Time to answer an HTTP request, by route template.",
-      labelNames: ["method", "route"]
-    })
+    const { requests, duration } = httpMetrics(metrics)
     lane.handler = makeFastHandler({
       routes: fast,
       verifiedKey: keys.verifiedUnsafe,
