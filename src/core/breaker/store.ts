@@ -77,19 +77,14 @@ export const readScopes = (
     )
   )
 
-/** The scope's row, locked for the rest of the transaction. */
-export const lockScope = (scope: string, now: number) =>
+/** One scope's record; with `lock`, its row stays locked for the rest of the transaction. */
+export const readScope = (scope: string, now: number, lock = false) =>
   Effect.flatMap(client, (sql) =>
     Effect.map(
-      sql.unsafe<ScopeRow>(`SELECT ${SCOPE_COLUMNS} FROM breaker_scope WHERE scope = $1 FOR UPDATE`, [scope]),
+      sql.unsafe<ScopeRow>(`SELECT ${SCOPE_COLUMNS} FROM breaker_scope WHERE scope = $1${lock ? " FOR UPDATE" : ""}`, [
+        scope
+      ]),
       (rows) => (rows[0] === undefined ? undefined : toRecord(rows[0], now))
-    )
-  )
-
-export const readScope = (scope: string, now: number) =>
-  Effect.flatMap(client, (sql) =>
-    Effect.map(sql.unsafe<ScopeRow>(`SELECT ${SCOPE_COLUMNS} FROM breaker_scope WHERE scope = $1`, [scope]), (rows) =>
-      rows[0] === undefined ? undefined : toRecord(rows[0], now)
     )
   )
 

@@ -63,7 +63,7 @@ export const makeTrips = (ctx: BreakerContext) => {
   const tripInDatabase = (input: TripInput, at: number, extra: Record<string, unknown> = {}) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const before = yield* Store.lockScope(input.scope, now)
+      const before = yield* Store.readScope(input.scope, now, true)
       if (before === undefined) return yield* new ScopeNotFound({ message: `there is no breaker scope ${input.scope}` })
       const changed = before.state !== "TRIPPED"
       // Tripping a tripped breaker records the reason but keeps the trip (and its time) as is.

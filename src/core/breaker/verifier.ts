@@ -9,14 +9,7 @@ import type { Actor } from "../audit/entry.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
 import { type BreakerRecord, CHANGES_CHANNEL, GLOBAL_SCOPE } from "./model.ts"
-import {
-  decodeChange,
-  decodeRecord,
-  publishRecord,
-  readPublished,
-  readPublishedRaw,
-  recordJson
-} from "./publication.ts"
+import { decodeChange, decodeRecord, publishRecord, readPublishedRaw, recordJson } from "./publication.ts"
 import type { VerificationReport } from "./service.ts"
 import * as Store from "./store.ts"
 import { quietEnded } from "./transitions.ts"
@@ -121,9 +114,10 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
     let truth = yield* read
     if (truth._tag === "Failure") {
       // The database is unreachable: the published copy still confirms what readers are told.
-      for (const scope of new Set([GLOBAL_SCOPE, ...known.keys()])) {
-        const copy = yield* readPublished(shared, scope).pipe(Effect.option)
-        const record = Option.flatMap(Option.flatten(copy), (p) => p.record)
+      const scopes = [...new Set([GLOBAL_SCOPE, ...known.keys()])]
+      const copies = yield* readPublishedRaw(shared, scopes).pipe(Effect.orElseSucceed(() => []))
+      for (const [i, scope] of scopes.entries()) {
+        const record = Option.flatMap(copies[i] ?? Option.none(), decodeRecord)
         if (Option.isSome(record)) remember(record.value, now, known.get(scope)?.pending ?? false)
       }
       setStaleness(now)
