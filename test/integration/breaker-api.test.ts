@@ -3,7 +3,10 @@
  * and Redis): reads, trip and reset with their validation, permissions, the compare-and-set
  * conflict, four-eyes approval, the SSE snapshot and transition events, and the OpenAPI paths.
  */
+import { Context } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
+import { CircuitBreaker } from "../../src/core/breaker/service.ts"
+import { FastLane } from "../../src/core/http/fast-lane.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
 import { loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
@@ -330,6 +333,10 @@ describe("the fast lane for API-key reads", () => {
     const { as_of: _a, ...one } = (await first.json()) as Record<string, unknown>
     const { as_of: _b, ...two } = (await second.json()) as Record<string, unknown>
     expect(two).toEqual(one)
+    // The lane is installed and can answer this scope from memory (it would otherwise fall through unseen).
+    expect(Context.get(testApp.app.context, FastLane).handler).toBeDefined()
+    const { as_of: _c, ...inMemory } = Context.get(testApp.app.context, CircuitBreaker).readNow("venue-fast") ?? {}
+    expect(inMemory).toEqual(one)
 
     expect((await trip(admin, "venue-fast")).status).toBe(200)
     expect(((await (await read(apiKey, "venue-fast")).json()) as { state: string }).state).toBe("TRIPPED")
