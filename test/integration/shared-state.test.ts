@@ -103,6 +103,25 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
       }).pipe(Effect.timeout("5 seconds"))
     ))
 
+  it("sets a key only while it holds the value expected (or is absent, when none is expected)", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        expect(yield* state.setIfUnchanged("cas", Option.none(), "v1")).toBe(true)
+        expect(yield* state.setIfUnchanged("cas", Option.none(), "other")).toBe(false)
+        expect(yield* state.setIfUnchanged("cas", Option.some("v0"), "other")).toBe(false)
+        expect(yield* state.get("cas")).toEqual(Option.some("v1"))
+        expect(yield* state.setIfUnchanged("cas", Option.some("v1"), "v2")).toBe(true)
+        expect(yield* state.get("cas")).toEqual(Option.some("v2"))
+        // An empty string is a value, not absence.
+        yield* state.set("cas", "")
+        expect(yield* state.setIfUnchanged("cas", Option.none(), "x")).toBe(false)
+        expect(yield* state.setIfUnchanged("cas", Option.some(""), "v3")).toBe(true)
+        expect(yield* state.get("cas")).toEqual(Option.some("v3"))
+        yield* state.delete("cas")
+      })
+    ))
+
   it("answers a ping", () =>
     run(
       Effect.gen(function* () {

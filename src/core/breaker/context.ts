@@ -61,6 +61,8 @@ export const makeBreakerContext = Effect.gen(function* () {
   const lastVerified = new Map<string, number>()
   const pendingTrips: Array<PendingTrip> = []
   const seen = new Set<string>()
+  /** Scopes whose publication by this process is on its way to the store (how many at once). */
+  const publishing = new Map<string, number>()
   const startedAt = yield* Clock.currentTimeMillis
 
   const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
@@ -89,10 +91,21 @@ export const makeBreakerContext = Effect.gen(function* () {
   /** Publishes a committed change: the record's key, then the change message. */
   const announce = (change: BreakerChange, record: BreakerRecord) => {
     deliver(change)
-    return publishTransition(shared, record, change).pipe(
+    const scope = record.scope
+    return Effect.suspend(() => {
+      publishing.set(scope, (publishing.get(scope) ?? 0) + 1)
+      return publishTransition(shared, record, change)
+    }).pipe(
       Effect.as(true),
       Effect.catchTag("StoreUnavailable", (e) =>
         Effect.as(Effect.logWarning(`breaker state not published (the verifier will retry): ${e.message}`), false)
+      ),
+      Effect.ensuring(
+        Effect.sync(() => {
+          const left = (publishing.get(scope) ?? 1) - 1
+          if (left > 0) publishing.set(scope, left)
+          else publishing.delete(scope)
+        })
       )
     )
   }
@@ -135,6 +148,7 @@ export const makeBreakerContext = Effect.gen(function* () {
     gauges: { stateGauge, staleness, trips, resets, statusChecks },
     known,
     lastVerified,
+    publishing,
     pendingTrips,
     startedAt,
     inDatabase,

@@ -10,11 +10,18 @@ import { BreakerChange, BreakerRecord, CHANGES_CHANNEL, stateKey } from "./model
 export const decodeRecord = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerRecord))
 export const decodeChange = Schema.decodeUnknownOption(Schema.fromJsonString(BreakerChange))
 
-/** The exact bytes published for a record (field order is the schema's). */
-export const recordJson = (record: BreakerRecord) => JSON.stringify(record)
+/**
+ * Nested objects (actors, trip details) with their keys sorted: PostgreSQL's jsonb keeps its own
+ * key order, so a record read back from the database must give the same bytes as the one built
+ * before the write, or the verifier would see every fresh transition as drift.
+ */
+const sortedNested = (key: string, value: unknown) =>
+  key !== "" && typeof value === "object" && value !== null && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value
 
-export const publishRecord = (shared: SharedStateShape, record: BreakerRecord) =>
-  shared.set(stateKey(record.scope), recordJson(record))
+/** The exact bytes published for a record: fields in the schema's order, nested keys sorted. */
+export const recordJson = (record: BreakerRecord) => JSON.stringify(record, sortedNested)
 
 export const publishChange = (shared: SharedStateShape, change: BreakerChange) =>
   shared.publish(CHANGES_CHANNEL, JSON.stringify(change))

@@ -77,6 +77,15 @@ export const readScopes = (
     )
   )
 
+/** The records of the named scopes (those that exist), in no particular order. */
+export const readScopesNamed = (scopes: ReadonlyArray<string>, now: number) =>
+  Effect.flatMap(client, (sql) =>
+    Effect.map(
+      sql.unsafe<ScopeRow>(`SELECT ${SCOPE_COLUMNS} FROM breaker_scope WHERE scope = ANY($1)`, [scopes]),
+      (rows) => rows.map((r) => toRecord(r, now))
+    )
+  )
+
 /** One scope's record; with `lock`, its row stays locked for the rest of the transaction. */
 export const readScope = (scope: string, now: number, lock = false) =>
   Effect.flatMap(client, (sql) =>

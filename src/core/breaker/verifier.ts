@@ -8,15 +8,27 @@ import { Clock, Effect, Option, Stream } from "effect"
 import type { Actor } from "../audit/entry.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
-import { type BreakerRecord, CHANGES_CHANNEL, GLOBAL_SCOPE } from "./model.ts"
-import { decodeChange, decodeRecord, publishRecord, readPublishedRaw, recordJson } from "./publication.ts"
+import { type BreakerRecord, CHANGES_CHANNEL, GLOBAL_SCOPE, stateKey } from "./model.ts"
+import { decodeChange, decodeRecord, readPublishedRaw, recordJson } from "./publication.ts"
 import type { VerificationReport } from "./service.ts"
 import * as Store from "./store.ts"
 import { quietEnded } from "./transitions.ts"
 import type { makeTrips } from "./trips.ts"
 
 export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeTrips>) => {
-  const { audit, shared, known, lastVerified, startedAt, inDatabase, transaction, remember, deliver, afterCommit } = ctx
+  const {
+    audit,
+    shared,
+    known,
+    lastVerified,
+    publishing,
+    startedAt,
+    inDatabase,
+    transaction,
+    remember,
+    deliver,
+    afterCommit
+  } = ctx
   const { tripInDatabase, reconcilePending } = trips
   const staleness = ctx.gauges.staleness
 
@@ -61,7 +73,11 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
       { concurrency: 1 }
     ).pipe(Effect.map((opened) => opened.filter(Option.isSome).map((o) => o.value)))
 
-  /** Compares each published record with the truth; a newer published trip is reconciled, not overwritten. */
+  /**
+   * Compares each published record with the truth; a newer published trip is reconciled, not
+   * overwritten. The copies are read after the truth, so a transition committed in between shows
+   * as a newer copy: every copy that differs is judged against the truth read again, after it.
+   */
   const checkPublished = (truth: ReadonlyArray<BreakerRecord>, now: number) =>
     Effect.gen(function* () {
       const repaired: Array<string> = []
@@ -70,9 +86,28 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
         shared,
         truth.map((r) => r.scope)
       )
-      for (const [i, record] of truth.entries()) {
+      // The usual case, every second for every scope: the copy is exact. Only a difference is
+      // decoded, and not while this process's own publication of the scope is on its way.
+      const differing = truth.flatMap((record, i) => {
         const published = copies[i] ?? Option.none()
-        // The usual case, every second for every scope: the copy is exact. Only a difference is decoded.
+        return publishing.has(record.scope) || (Option.isSome(published) && published.value === recordJson(record))
+          ? []
+          : [{ scope: record.scope, published }]
+      })
+      if (differing.length === 0) return { repaired, reconciled }
+      const fresh = new Map(
+        (yield* inDatabase(
+          Store.readScopesNamed(
+            differing.map((d) => d.scope),
+            now
+          )
+        )).map((r) => [r.scope, r])
+      )
+      for (const { scope, published } of differing) {
+        const record = fresh.get(scope)
+        // Scopes are never deleted; a row that vanished is not for the verifier to publish.
+        if (record === undefined) continue
+        // A transition committed between the two reads, and its own publication is in place.
         if (Option.isSome(published) && published.value === recordJson(record)) continue
         const copy = Option.flatMap(published, decodeRecord)
         if (
@@ -102,8 +137,8 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
           )
           continue
         }
-        yield* publishRecord(shared, record)
-        repaired.push(record.scope)
+        // Only over the copy just read: a publication that lands meanwhile is newer than this truth.
+        if (yield* shared.setIfUnchanged(stateKey(scope), published, recordJson(record))) repaired.push(scope)
       }
       return { repaired, reconciled }
     })

@@ -31,6 +31,15 @@ export interface SharedStateShape {
     channel: string,
     message: string
   ) => Effect.Effect<void, StoreUnavailable>
+  /**
+   * Sets a key only if it still holds `expected` (none: only if absent), atomically; false when it
+   * changed meanwhile. For repairs that must not overwrite a newer value written by someone else.
+   */
+  readonly setIfUnchanged: (
+    key: string,
+    expected: Option.Option<string>,
+    value: string
+  ) => Effect.Effect<boolean, StoreUnavailable>
   /** Messages on a channel from the moment the stream starts; it survives reconnects. */
   readonly subscribe: (channel: string) => Stream.Stream<string>
   /** Round trip to the store, in milliseconds. */
@@ -68,6 +77,12 @@ export const makeInProcessState = (): SharedStateShape => {
         values.set(key, value)
         for (const listener of listeners.get(channel) ?? []) listener(message)
       }),
+    setIfUnchanged: (key, expected, value) =>
+      Effect.sync(() => {
+        if (values.get(key) !== Option.getOrUndefined(expected)) return false
+        values.set(key, value)
+        return true
+      }),
     subscribe: (channel) =>
       Stream.callback<string>((queue) =>
         Effect.acquireRelease(
@@ -84,6 +99,16 @@ export const makeInProcessState = (): SharedStateShape => {
     ping: Effect.succeed(0)
   }
 }
+
+/** KEYS[1]; ARGV: "1" when a value is expected (else the key must be absent), that value, the new one. */
+const SET_IF_UNCHANGED = `local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return 1`
 
 const unavailable = (what: string) => (cause: unknown) =>
   new StoreUnavailable({ message: `redis ${what} failed: ${cause instanceof Error ? cause.message : String(cause)}` })
@@ -133,6 +158,17 @@ export const makeRedisState = (client: Redis, prefix: string) =>
           const failed = results?.find(([error]) => error !== null)?.[0]
           if (results === null || failed !== undefined) throw failed ?? new Error("transaction discarded")
         }),
+      setIfUnchanged: (key, expected, value) =>
+        run("set-if-unchanged", () =>
+          client.eval(
+            SET_IF_UNCHANGED,
+            1,
+            prefix + key,
+            Option.isSome(expected) ? "1" : "0",
+            Option.getOrElse(expected, () => ""),
+            value
+          )
+        ).pipe(Effect.map((written) => written === 1)),
       subscribe: (channel) =>
         Stream.callback<string>((queue) =>
           Effect.acquireRelease(
