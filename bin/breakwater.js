@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The `breakwater` command. Needs Node 24 (it runs the TypeScript sources directly); `npx breakwater`
-// in this repository uses the Node 24 that `npm install` puts in node_modules/.bin.
+// in this repository uses the Node 24 that `npm install` puts in node_modules/.bin. The flag on the
+// first line caps V8's young generation so that collections stay short while it serves
+// (docs/ADRs/0013-young-generation-size.md).
 const [major] = process.versions.node.split(".").map(Number)
 if (major < 24) {
   process.stderr.write(

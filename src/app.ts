@@ -40,12 +40,19 @@ export const CoreLive = Layer.mergeAll(IdentityLive, CircuitBreakerLive).pipe(
   Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer))
 )
 
-/** Core, the modules and the HTTP server, for a given configuration layer. */
-export const appLayer = (modules: ReadonlyArray<Module>, config: Layer.Layer<AppConfig, unknown>) =>
+/**
+ * Core, the modules and the HTTP server, for a given configuration layer; `startup` runs with
+ * the rest (with logging), for what only the served program checks.
+ */
+export const appLayer = (
+  modules: ReadonlyArray<Module>,
+  config: Layer.Layer<AppConfig, unknown>,
+  startup: Layer.Layer<never> = Layer.empty
+) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const settings = yield* AppConfig
-      const installed = Layer.mergeAll(coreModule.install, ...modules.map((m) => m.install))
+      const installed = Layer.mergeAll(coreModule.install, startup, ...modules.map((m) => m.install))
       return Shutdown.beginOnRelease.pipe(
         Layer.provideMerge(HttpApp),
         Layer.provideMerge(NodeServerLive),

@@ -59,6 +59,8 @@ describe("node src/main.ts", () => {
       const port = Number(new URL(baseUrl).port)
       expect(port).toBeGreaterThan(0)
 
+      // Started as `npm start` starts it: with the young-generation cap, so no warning about it.
+      expect(child.stdout()).not.toContain("started without --max-semi-space-size")
       const health = await fetch(`${baseUrl}/healthz`)
       expect(health.status).toBe(200)
       expect(await health.json()).toEqual({ status: "ok" })

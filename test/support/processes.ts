@@ -1,12 +1,13 @@
 /**
  * Child processes for tests that need a real process: the Breakwater server started as
- * `node src/main.ts`, or a private `redis-server`. Output is collected line by line so a test can
+ * `npm start` starts it, or a private `redis-server`. Output is collected line by line so a test can
  * wait for a log line; every child started here is tracked, and {@link stopAllChildren} ends the
  * ones still running (call it in `afterAll`).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
+import { startArgs } from "./start-command.ts"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 /** The Node 24 that `npm install` puts in node_modules (the system node may be older). */
@@ -182,9 +183,9 @@ export const spawnChild = (
   return child
 }
 
-/** `node src/main.ts` in the repository, with the parent's environment plus `overrides`. */
+/** The server as `npm start` runs it, with the parent's environment plus `overrides`. */
 export const spawnBreakwater = (overrides: Readonly<Record<string, string | undefined>>): Child =>
-  spawnChild(nodeBinary, ["src/main.ts"], { cwd: repoRoot, env: childEnv(overrides) })
+  spawnChild(nodeBinary, [...startArgs], { cwd: repoRoot, env: childEnv(overrides) })
 
 /** The base URL from the JSON log line "Breakwater is serving on http://…". */
 export const servingUrl = (line: string): string | undefined => {
