@@ -7,6 +7,7 @@ import { once } from "node:events"
 import { closeSync, openSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
+import { startArgs } from "../support/start-command.ts"
 
 export const root = fileURLToPath(new URL("../../", import.meta.url))
 
@@ -37,9 +38,11 @@ export interface SpawnOptions {
    * take it: benchmarks that log a line per request must not pay for the harness reading them.
    */
   readonly logFile?: string
+  /** Node arguments instead of `npm start`'s (they must end with `src/main.ts`). */
+  readonly args?: ReadonlyArray<string>
 }
 
-/** Starts `node src/main.ts` with the given environment and waits for /healthz. */
+/** Starts the server as `npm start` does, with the given environment, and waits for /healthz. */
 export const spawnBreakwater = async (
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
@@ -47,7 +50,7 @@ export const spawnBreakwater = async (
 ): Promise<Spawned> => {
   const started = performance.now()
   const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a")
-  const child = spawn(process.execPath, ["src/main.ts"], {
+  const child = spawn(process.execPath, [...(options.args ?? startArgs)], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", logFd ?? "pipe", "pipe"]
