@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connect } from "../../src/core/redis/client.ts"
 import { makeInProcessState, makeRedisState, type SharedStateShape } from "../../src/core/redis/shared-state.ts"
 import { redisUrl } from "../support/services.ts"
+import { startTcpProxy } from "../support/tcp-proxy.ts"
 
 const prefix = `test:${randomBytes(4).toString("hex")}:`
 const client = connect(redisUrl, () => undefined, Redis)
@@ -80,26 +81,19 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
     run(
       Effect.gen(function* () {
         const state = yield* make()
-        // What is tested is the publication; a plain client hears it (subscribe has its own test).
-        const heard = new Promise<string>((resolve) => {
-          if (mode === "in-process") {
-            Effect.runFork(
-              Stream.runForEach(Stream.take(state.subscribe("statechanges"), 1), (m) => Effect.sync(() => resolve(m)))
+        yield* state.set("state", "OPEN")
+        // What the subscriber reads the moment the message arrives.
+        const heard = yield* Effect.forkChild(
+          Stream.runCollect(
+            Stream.take(state.subscribe("statechanges"), 1).pipe(
+              Stream.mapEffect((message) => Effect.map(state.get("state"), (value) => [message, value] as const))
             )
-            return
-          }
-          const raw = new Redis(redisUrl)
-          raw.on("message", (_channel: string, m: string) => {
-            resolve(m)
-            raw.disconnect()
-          })
-          void raw.subscribe(`${prefix}statechanges`)
-        })
+          )
+        )
         if (mode === "redis") yield* subscribers(`${prefix}statechanges`, 1)
         else yield* Effect.yieldNow
         yield* state.setAndPublish("state", "TRIPPED", "statechanges", "changed")
-        expect(yield* Effect.promise(() => heard)).toBe("changed")
-        expect(Option.getOrUndefined(yield* state.get("state"))).toBe("TRIPPED")
+        expect(yield* Fiber.join(heard)).toEqual([["changed", Option.some("TRIPPED")]])
       }).pipe(Effect.timeout("5 seconds"))
     ))
 
@@ -129,6 +123,40 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
         expect(yield* state.ping).toBeGreaterThanOrEqual(0)
       })
     ))
+})
+
+describe("redis shared state across a lost connection", () => {
+  it("subscribes again once Redis is back: messages published afterwards arrive", async () => {
+    const { hostname, port } = new URL(redisUrl)
+    const proxy = await startTcpProxy(hostname, Number(port || 6379))
+    const viaProxy = connect(`redis://127.0.0.1:${proxy.port}`, () => undefined, Redis)
+    try {
+      await new Promise((resolve) => viaProxy.once("ready", resolve))
+      await run(
+        Effect.gen(function* () {
+          const state = yield* makeRedisState(viaProxy, prefix)
+          const heard = yield* Effect.forkChild(Stream.runCollect(Stream.take(state.subscribe("after-cut"), 1)))
+          yield* subscribers(`${prefix}after-cut`, 1)
+          yield* Effect.promise(() => proxy.cut())
+          // The subscriber's connection is gone: Redis counts no subscriber any more.
+          yield* Effect.promise(() => client.pubsub("NUMSUB", `${prefix}after-cut`)).pipe(
+            Effect.flatMap((reply) =>
+              Number((reply as ReadonlyArray<unknown>)[1]) === 0 ? Effect.void : Effect.fail("still subscribed")
+            ),
+            Effect.retry(Schedule.spaced("20 millis"))
+          )
+          yield* Effect.promise(() => proxy.restore())
+          // Published directly, not through the connection that was cut.
+          yield* subscribers(`${prefix}after-cut`, 1)
+          yield* Effect.promise(() => client.publish(`${prefix}after-cut`, "back"))
+          expect(yield* Fiber.join(heard)).toEqual(["back"])
+        }).pipe(Effect.timeout("10 seconds"))
+      )
+    } finally {
+      viaProxy.disconnect()
+      await proxy.close()
+    }
+  }, 20_000)
 })
 
 describe("redis shared state while Redis is unreachable", () => {

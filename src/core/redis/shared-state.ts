@@ -121,8 +121,11 @@ export const makeRedisState = (client: Redis, prefix: string) =>
       void log(Effect.logWarning(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`))
     const subscriber = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        // Subscriptions are queued while disconnected and replayed on reconnect.
-        const sub = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+        // Subscriptions are queued while disconnected and replayed on reconnect. No ready check: it
+        // sends INFO after connecting, and a SUBSCRIBE sent in that window put the connection in
+        // subscriber mode first, so the INFO failed, the connection dropped and came back with no
+        // subscription at all (seen: a subscribe right after start was lost for good).
+        const sub = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableReadyCheck: false })
         // Connection errors are logged by the main connection; without a listener ioredis would throw.
         sub.on("error", () => undefined)
         return sub
