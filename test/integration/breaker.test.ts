@@ -9,6 +9,7 @@ import { TestClock } from "effect/testing"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll } from "vitest"
 import { CircuitBreaker } from "../../src/core/breaker/service.ts"
+import { Metrics } from "../../src/core/observability/metrics.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { alice, bob, breakerLayer, REASON } from "../support/breaker.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
@@ -28,7 +29,7 @@ const env = () => ({
 })
 const layer = () => breakerLayer(env())
 /** TestClock tests: the clock is set before the service starts, and no background verifier runs. */
-const atT0 = <A, E>(body: Effect.Effect<A, E, CircuitBreaker>) =>
+const atT0 = <A, E>(body: Effect.Effect<A, E, CircuitBreaker | Metrics>) =>
   Effect.andThen(TestClock.setTime(T0), body.pipe(Effect.provide(breakerLayer(env(), false))))
 const query = <Row extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
   Effect.promise(() => withSql(stores.databaseUrl, (sql) => sql.unsafe<Row>(text, params)))
@@ -303,6 +304,27 @@ describe("circuit breaker", () => {
       assert.include((yield* breaker.verifyOnce).repaired, scope)
       assert.deepStrictEqual((yield* breaker.verifyOnce).repaired, [])
     }).pipe(atT0)
+  )
+
+  it.effect(
+    "cb_staleness_seconds is measured when scraped: it rises while nothing verifies, not only on failures",
+    () =>
+      Effect.gen(function* () {
+        const breaker = yield* CircuitBreaker
+        const scope = yield* freshScope
+        const staleness = Effect.gen(function* () {
+          const metric = (yield* Metrics).registry.getSingleMetric("cb_staleness_seconds")
+          const data = yield* Effect.promise(async () => metric?.get())
+          return data?.values.find((v) => v.labels.scope === scope)?.value
+        })
+        yield* breaker.verifyOnce
+        assert.strictEqual(yield* staleness, 0)
+        // No pass runs at all, as with a verifier stuck on a call: the scrape still sees the age.
+        yield* TestClock.adjust("30 seconds")
+        assert.strictEqual(yield* staleness, 30)
+        yield* breaker.verifyOnce
+        assert.strictEqual(yield* staleness, 0)
+      }).pipe(atT0)
   )
 
   it.live("trips that commit while the verifier runs are neither reconciled again nor overwritten", () =>

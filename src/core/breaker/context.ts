@@ -9,7 +9,14 @@ import { Audit } from "../audit/audit.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { SharedState } from "../redis/shared-state.ts"
 import { StoresUnhealthy } from "./errors.ts"
-import { type BreakerChange, type BreakerRecord, BreakerSettings, DEFAULT_SETTINGS, type Transition } from "./model.ts"
+import {
+  type BreakerChange,
+  type BreakerRecord,
+  BreakerSettings,
+  DEFAULT_SETTINGS,
+  GLOBAL_SCOPE,
+  type Transition
+} from "./model.ts"
 import { changeKey, publishTransition } from "./publication.ts"
 import type { Known } from "./reading.ts"
 import type { TripInput } from "./service.ts"
@@ -37,11 +44,6 @@ export const makeBreakerContext = Effect.gen(function* () {
     help: "Circuit breaker state by scope: 0 open, 1 tripped, 2 quiet period.",
     labelNames: ["scope"]
   })
-  const staleness = metrics.gauge({
-    name: "cb_staleness_seconds",
-    help: "Seconds since the breaker state of a scope was last verified (truth read and published copy checked).",
-    labelNames: ["scope"]
-  })
   const trips = metrics.counter({
     name: "cb_trips_total",
     help: "Breaker trips by scope and source (manual, automatic).",
@@ -64,6 +66,19 @@ export const makeBreakerContext = Effect.gen(function* () {
   /** Scopes whose publication by this process is on its way to the store (how many at once). */
   const publishing = new Map<string, number>()
   const startedAt = yield* Clock.currentTimeMillis
+  // Computed when scraped, not set by the verifier: a verifier that hangs (not only one that
+  // fails) must show as rising staleness, or the alert on it would never fire.
+  const clock = yield* Clock.Clock
+  metrics.gauge({
+    name: "cb_staleness_seconds",
+    help: "Seconds since the breaker state of a scope was last verified (truth read and published copy checked).",
+    labelNames: ["scope"],
+    collect() {
+      const now = clock.currentTimeMillisUnsafe()
+      for (const scope of new Set([GLOBAL_SCOPE, ...known.keys()]))
+        this.set({ scope }, (now - (lastVerified.get(scope) ?? startedAt)) / 1000)
+    }
+  })
 
   const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
     effect.pipe(Effect.provideService(SqlClient.SqlClient, sql))
@@ -145,7 +160,7 @@ export const makeBreakerContext = Effect.gen(function* () {
     audit,
     shared,
     changes,
-    gauges: { stateGauge, staleness, trips, resets, statusChecks },
+    gauges: { stateGauge, trips, resets, statusChecks },
     known,
     lastVerified,
     publishing,

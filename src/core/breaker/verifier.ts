@@ -16,21 +16,9 @@ import { quietEnded } from "./transitions.ts"
 import type { makeTrips } from "./trips.ts"
 
 export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeTrips>) => {
-  const {
-    audit,
-    shared,
-    known,
-    lastVerified,
-    publishing,
-    startedAt,
-    inDatabase,
-    transaction,
-    remember,
-    deliver,
-    afterCommit
-  } = ctx
+  const { audit, shared, known, lastVerified, publishing, inDatabase, transaction, remember, deliver, afterCommit } =
+    ctx
   const { tripInDatabase, reconcilePending } = trips
-  const staleness = ctx.gauges.staleness
 
   /** QUIET_PERIOD → OPEN for every scope whose quiet period has passed. */
   const endQuietPeriods = (truth: ReadonlyArray<BreakerRecord>, now: number) =>
@@ -155,7 +143,6 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
         const record = Option.flatMap(copies[i] ?? Option.none(), decodeRecord)
         if (Option.isSome(record)) remember(record.value, now, known.get(scope)?.pending ?? false)
       }
-      setStaleness(now)
       return { truthRead: false, publishedChecked: false, repaired: [], reconciled: 0, opened: [] }
     }
     let reconciled = yield* reconcilePending
@@ -170,14 +157,8 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
     if (latest._tag === "Success") for (const record of latest.value) remember(record, now)
     if (checked._tag === "Success") for (const record of truth.value) lastVerified.set(record.scope, now)
     else yield* Effect.logWarning("breaker: the published copy could not be checked", checked.cause)
-    setStaleness(now)
     return { truthRead: true, publishedChecked: checked._tag === "Success", repaired, reconciled, opened }
   })
-
-  const setStaleness = (now: number) => {
-    for (const scope of new Set([GLOBAL_SCOPE, ...known.keys()]))
-      staleness.set({ scope }, (now - (lastVerified.get(scope) ?? startedAt)) / 1000)
-  }
 
   /** Changes published by other replicas (and the echo of ours, which `deliver` drops). */
   const listen = (heartbeat: Effect.Effect<void>) =>
