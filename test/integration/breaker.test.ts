@@ -184,6 +184,47 @@ describe("circuit breaker", () => {
     }).pipe(atT0)
   )
 
+  it.live(
+    "a verifier pass does not hang on a row another transaction holds locked",
+    () =>
+      Effect.gen(function* () {
+        const breaker = yield* CircuitBreaker
+        const scope = yield* freshScope
+        yield* trip(scope)
+        yield* breaker.reset({ scope, reason: REASON, actor: bob })
+        yield* query("UPDATE breaker_scope SET quiet_until = now() - interval '1 second' WHERE scope = $1", [scope])
+        // Another session holds the row: ending the quiet period has to wait for it.
+        let release: () => void = () => {}
+        const released = new Promise<void>((resolve) => (release = resolve))
+        let locked: () => void = () => {}
+        const isLocked = new Promise<void>((resolve) => (locked = resolve))
+        const holder = Effect.runPromise(
+          Effect.promise(() =>
+            withSql(stores.databaseUrl, (sql) =>
+              sql.withTransaction(
+                Effect.gen(function* () {
+                  yield* sql.unsafe("SELECT 1 FROM breaker_scope WHERE scope = $1 FOR UPDATE", [scope])
+                  locked()
+                  yield* Effect.promise(() => released)
+                })
+              )
+            )
+          )
+        )
+        yield* Effect.promise(() => isLocked)
+        const started = Date.now()
+        const blocked = yield* breaker.verifyOnce
+        const tookMs = Date.now() - started
+        release()
+        yield* Effect.promise(() => holder)
+        assert.notInclude(blocked.opened, scope)
+        assert.isBelow(tookMs, 5000)
+        assert.include((yield* breaker.verifyOnce).opened, scope)
+        assert.strictEqual((yield* breaker.read(scope)).state, "OPEN")
+      }).pipe(Effect.provide(breakerLayer(env(), false))),
+    20_000
+  )
+
   it.effect("a reset of an OPEN breaker is a conflict naming the state", () =>
     Effect.gen(function* () {
       const breaker = yield* CircuitBreaker

@@ -29,6 +29,9 @@ export interface BreakerOptions {
   readonly fibers: boolean
 }
 
+/** Longer than any pass's own database and Redis timeouts added up in the usual case. */
+const PASS_TIMEOUT = "10 seconds"
+
 export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
   Layer.effect(
     CircuitBreaker,
@@ -165,7 +168,16 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
         yield* supervisor.start({
           name: "breaker.verifier",
           run: (heartbeat) =>
-            verifyOnce.pipe(Effect.andThen(heartbeat), Effect.andThen(Effect.sleep("1 second")), Effect.forever)
+            verifyOnce.pipe(
+              // A pass stuck on a call is abandoned; the next one starts a second later.
+              Effect.timeout(PASS_TIMEOUT),
+              Effect.matchEffect({
+                onFailure: () => Effect.logWarning(`breaker: a verifier pass took over ${PASS_TIMEOUT}, abandoned`),
+                onSuccess: () => heartbeat
+              }),
+              Effect.andThen(Effect.sleep("1 second")),
+              Effect.forever
+            )
         })
         yield* supervisor.start({ name: "breaker.listener", run: listen })
       }

@@ -53,7 +53,7 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
               })
               return transition
             })
-          )
+          ).pipe(Effect.timeout(DATABASE_TIMEOUT))
           if (written === undefined) return Option.none<string>()
           yield* afterCommit(record, written, now)
           return Option.some(before.scope)
