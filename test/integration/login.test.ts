@@ -157,9 +157,11 @@ describe("sign-in", () => {
         await time(() => postLogin(testApp.app.baseUrl, `ghost${i}@test.local`, "wrong").then((r) => r.text()))
       )
     }
-    const [verify, known, unknown] = [median(verifyMs), median(knownMs), median(unknownMs)]
+    // The fastest verification is the cost of one on this machine; medians of the sign-ins, so
+    // one sign-in slowed by another test file does not decide (this flaked with the verify median).
+    const [verify, known, unknown] = [Math.min(...verifyMs), median(knownMs), median(unknownMs)]
     console.info(
-      `[timing] argon2 verify ${verify.toFixed(1)} ms, known ${known.toFixed(1)} ms, unknown ${unknown.toFixed(1)} ms`
+      `[timing] argon2 verify ${verify.toFixed(1)} ms (fastest), known ${known.toFixed(1)} ms, unknown ${unknown.toFixed(1)} ms`
     )
     // Generous bounds: the machine is shared with other test files.
     expect(known).toBeGreaterThanOrEqual(verify * 0.7)
