@@ -8,10 +8,9 @@ import { Effect, Schedule } from "effect"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll } from "vitest"
 import { CircuitBreaker } from "../../src/core/breaker/service.ts"
-import { Metrics } from "../../src/core/observability/metrics.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { alice, bob, breakerLayer, REASON } from "../support/breaker.ts"
+import { alice, bob, breakerLayer, REASON, scopeGauge } from "../support/breaker.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 import { loginAsAdmin } from "../support/session.ts"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts"
@@ -51,12 +50,6 @@ const publishedState = (scope: string) =>
     const raw = await redis.get(`${stores.redisKeyPrefix}circuit_breaker:state:${scope}`)
     return raw === null ? undefined : (JSON.parse(raw) as { state: string; version: number })
   })
-const gauge = (name: string, scope: string) =>
-  Effect.gen(function* () {
-    const metric = (yield* Metrics).registry.getSingleMetric(name)
-    const data = yield* Effect.promise(async () => metric?.get())
-    return data?.values.find((v) => v.labels.scope === scope)?.value
-  })
 const newScope = (name: string) => Effect.flatMap(CircuitBreaker, (b) => Effect.as(b.createScope(name, alice), name))
 /** Runs verifier passes until one satisfies `done` (the store reconnecting takes a moment). */
 const verifyUntil = (done: (r: Effect.Success<(typeof CircuitBreaker)["Service"]["verifyOnce"]>) => boolean) =>
@@ -75,7 +68,7 @@ describe("breaker outages", () => {
         const breaker = yield* CircuitBreaker
         const scope = yield* newScope("redis-outage")
         assert.isTrue((yield* breaker.verifyOnce).publishedChecked)
-        assert.isBelow((yield* gauge("cb_staleness_seconds", scope)) ?? 99, 1)
+        assert.isBelow((yield* scopeGauge("cb_staleness_seconds", scope)) ?? 99, 1)
 
         yield* Effect.promise(() => redisProxy.cut())
         const tripped = yield* breaker.trip({ scope, reason: REASON, source: "manual", actor: alice })
@@ -87,7 +80,7 @@ describe("breaker outages", () => {
         yield* Effect.sleep("1200 millis")
         const failing = yield* breaker.verifyOnce
         assert.deepStrictEqual([failing.truthRead, failing.publishedChecked], [true, false])
-        assert.isAtLeast((yield* gauge("cb_staleness_seconds", scope)) ?? 0, 1)
+        assert.isAtLeast((yield* scopeGauge("cb_staleness_seconds", scope)) ?? 0, 1)
         // PostgreSQL still confirms the state: readers see TRIPPED, not UNKNOWN.
         assert.strictEqual((yield* breaker.read(scope)).state, "TRIPPED")
 
@@ -95,7 +88,7 @@ describe("breaker outages", () => {
         const recovered = yield* verifyUntil((r) => r.publishedChecked)
         assert.include(recovered.repaired, scope)
         assert.strictEqual((yield* publishedState(scope))?.state, "TRIPPED")
-        assert.isBelow((yield* gauge("cb_staleness_seconds", scope)) ?? 99, 1)
+        assert.isBelow((yield* scopeGauge("cb_staleness_seconds", scope)) ?? 99, 1)
         const reset = yield* breaker.reset({ scope, reason: REASON, actor: bob })
         assert.strictEqual(reset.kind, "reset")
       }).pipe(Effect.provide(via("redis"))),

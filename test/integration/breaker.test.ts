@@ -9,9 +9,9 @@ import { TestClock } from "effect/testing"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll } from "vitest"
 import { CircuitBreaker } from "../../src/core/breaker/service.ts"
-import { Metrics } from "../../src/core/observability/metrics.ts"
+import type { Metrics } from "../../src/core/observability/metrics.ts"
 import { withSql } from "../support/admin-sql.ts"
-import { alice, bob, breakerLayer, REASON } from "../support/breaker.ts"
+import { alice, bob, breakerLayer, REASON, scopeGauge } from "../support/breaker.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 
 let stores: TestStores
@@ -353,11 +353,7 @@ describe("circuit breaker", () => {
       Effect.gen(function* () {
         const breaker = yield* CircuitBreaker
         const scope = yield* freshScope
-        const staleness = Effect.gen(function* () {
-          const metric = (yield* Metrics).registry.getSingleMetric("cb_staleness_seconds")
-          const data = yield* Effect.promise(async () => metric?.get())
-          return data?.values.find((v) => v.labels.scope === scope)?.value
-        })
+        const staleness = scopeGauge("cb_staleness_seconds", scope)
         yield* breaker.verifyOnce
         assert.strictEqual(yield* staleness, 0)
         // No pass runs at all, as with a verifier stuck on a call: the scrape still sees the age.

@@ -2,7 +2,7 @@
  * The circuit breaker service on real PostgreSQL and Redis, without the HTTP server: the layers
  * it needs (configuration from a test environment, database, audit, shared state, supervisor).
  */
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { Audit } from "../../src/core/audit/audit.ts"
 import type { Actor } from "../../src/core/audit/entry.ts"
 import { makeCircuitBreakerLayer } from "../../src/core/breaker/live.ts"
@@ -30,3 +30,11 @@ export const breakerLayer = (env: Record<string, string>, fibers = true) =>
 export const alice: Actor = { type: "user", id: "00000000-0000-4000-8000-00000000000a", name: "alice@test.local" }
 export const bob: Actor = { type: "user", id: "00000000-0000-4000-8000-00000000000b", name: "bob@test.local" }
 export const REASON = "venue latency above the agreed threshold"
+
+/** A metric's current value for one scope, as a scrape would read it (collect functions run). */
+export const scopeGauge = (name: string, scope: string) =>
+  Effect.gen(function* () {
+    const metric = (yield* Metrics).registry.getSingleMetric(name)
+    const data = yield* Effect.promise(async () => metric?.get())
+    return data?.values.find((v) => v.labels.scope === scope)?.value
+  })
