@@ -194,28 +194,22 @@ describe("circuit breaker", () => {
         yield* breaker.reset({ scope, reason: REASON, actor: bob })
         yield* query("UPDATE breaker_scope SET quiet_until = now() - interval '1 second' WHERE scope = $1", [scope])
         // Another session holds the row: ending the quiet period has to wait for it.
-        let release: () => void = () => {}
-        const released = new Promise<void>((resolve) => (release = resolve))
-        let locked: () => void = () => {}
-        const isLocked = new Promise<void>((resolve) => (locked = resolve))
-        const holder = Effect.runPromise(
-          Effect.promise(() =>
-            withSql(stores.databaseUrl, (sql) =>
-              sql.withTransaction(
-                Effect.gen(function* () {
-                  yield* sql.unsafe("SELECT 1 FROM breaker_scope WHERE scope = $1 FOR UPDATE", [scope])
-                  locked()
-                  yield* Effect.promise(() => released)
-                })
-              )
-            )
+        const released = Promise.withResolvers<void>()
+        const locked = Promise.withResolvers<void>()
+        const holder = withSql(stores.databaseUrl, (sql) =>
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* sql.unsafe("SELECT 1 FROM breaker_scope WHERE scope = $1 FOR UPDATE", [scope])
+              locked.resolve()
+              yield* Effect.promise(() => released.promise)
+            })
           )
         )
-        yield* Effect.promise(() => isLocked)
+        yield* Effect.promise(() => locked.promise)
         const started = Date.now()
         const blocked = yield* breaker.verifyOnce
         const tookMs = Date.now() - started
-        release()
+        released.resolve()
         yield* Effect.promise(() => holder)
         assert.notInclude(blocked.opened, scope)
         assert.isBelow(tookMs, 5000)
