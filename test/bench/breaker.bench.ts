@@ -39,6 +39,9 @@ const STREAMS = 1000
 const SSE_TRIPS = 5
 const REASON = "benchmark: trip latency measurement, not a real halt"
 
+/** What the bench's key may do: read, trip, and create the fresh scopes it trips. */
+const TRIPPING_KEY = ["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER", "MANAGE_SYSTEM_CONFIG"]
+
 const fixed = (n: number, digits = 1) => n.toFixed(digits)
 
 /** The JSON API as the bench's key sees it. */
@@ -285,7 +288,7 @@ const uncappedPublish = (logDir: string) =>
       args: startArgs.filter((arg) => !arg.startsWith(YOUNG_GENERATION_FLAG))
     })
     try {
-      const key = await createApiKey(env, ["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER", "MANAGE_SYSTEM_CONFIG"])
+      const key = await createApiKey(env, TRIPPING_KEY)
       await tripToSse(api(app.baseUrl, key), app.baseUrl, key)
       return await tripToPublish(api(app.baseUrl, key), app.baseUrl, key, env, "bench-publish")
     } finally {
@@ -304,7 +307,7 @@ export const breaker: Benchmark = {
         const rows: Array<Row> = []
         let started: PublishTimes
         try {
-          const key = await createApiKey(env, ["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER", "MANAGE_SYSTEM_CONFIG"])
+          const key = await createApiKey(env, TRIPPING_KEY)
           const call = api(app.baseUrl, key)
           rows.push(await readThroughput(app.baseUrl, key, "LOG_LEVEL=info"))
           // Streams before the publish run: each stream's snapshot then lists a handful of scopes.
