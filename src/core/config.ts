@@ -26,6 +26,12 @@ export interface AppConfigShape {
   readonly dbMaxConnections: number
   readonly sessionIdleMinutes: number
   readonly sessionMaxHours: number
+  /** Largest request body of a JSON API route, in bytes (413 beyond it). */
+  readonly maxApiBodyBytes: number
+  /** Largest request body of a public route or an HTML form (sign-in, console forms), in bytes. */
+  readonly maxFormBodyBytes: number
+  /** Requests one API key may make per minute (sliding window); 0 turns the limit off. */
+  readonly apiRateLimitPerMinute: number
   /** `FEATURE_<NAME>` switches; a capability absent here is on. */
   readonly features: ReadonlyMap<string, boolean>
 }
@@ -42,6 +48,8 @@ const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ mi
 const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
 const Minutes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1440 }))
 const Hours = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 720 }))
+const Bytes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1024, maximum: 64 * 1024 * 1024 }))
+const PerMinute = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 10_000_000 }))
 const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 const PgUrl = Schema.String.check(
@@ -148,6 +156,27 @@ export const variables: ReadonlyArray<VariableSpec> = [
     description: "A console session ends this many hours after sign-in, active or not (1–720)."
   },
   {
+    name: "HTTP_MAX_BODY_BYTES",
+    default: "1048576",
+    secret: false,
+    description:
+      "Largest request body a JSON API route accepts, in bytes (1 KiB–64 MiB); larger ones are answered 413 before they are read."
+  },
+  {
+    name: "HTTP_MAX_FORM_BYTES",
+    default: "65536",
+    secret: false,
+    description:
+      "Largest request body of a public route (sign-in) or a console form, in bytes (1 KiB–64 MiB); larger ones are answered 413 before they are read."
+  },
+  {
+    name: "API_RATE_LIMIT_PER_MINUTE",
+    default: "60000",
+    secret: false,
+    description:
+      "Requests one API key may make per minute (sliding window, shared through Redis when configured); beyond it 429 with `Retry-After`. `0` turns the limit off."
+  },
+  {
     name: "FEATURE_<NAME>",
     default: "true",
     secret: false,
@@ -216,6 +245,9 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       dbMaxConnections: required("DB_MAX_CONNECTIONS", PositiveInt, "10", 10),
       sessionIdleMinutes: required("SESSION_IDLE_MINUTES", Minutes, "30", 30),
       sessionMaxHours: required("SESSION_MAX_HOURS", Hours, "12", 12),
+      maxApiBodyBytes: required("HTTP_MAX_BODY_BYTES", Bytes, "1048576", 1_048_576),
+      maxFormBodyBytes: required("HTTP_MAX_FORM_BYTES", Bytes, "65536", 65_536),
+      apiRateLimitPerMinute: required("API_RATE_LIMIT_PER_MINUTE", PerMinute, "60000", 60_000),
       features
     }
     return problems.length > 0 ? Effect.fail(new ConfigInvalid({ problems })) : Effect.succeed(config)
