@@ -48,7 +48,10 @@ const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ mi
 const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
 const Minutes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1440 }))
 const Hours = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 720 }))
-const Bytes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1024, maximum: 64 * 1024 * 1024 }))
+const Bytes = Schema.NumberFromString.check(
+  Schema.isInt(),
+  Schema.isBetween({ minimum: 1024, maximum: 64 * 1024 * 1024 })
+)
 const PerMinute = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 10_000_000 }))
 const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
