@@ -1,10 +1,12 @@
 /**
  * `breakwater audit verify`: walks the audit hash chain. Exit 0 when intact; otherwise prints the
- * first bad entry and exits 1.
+ * first bad entry and exits 1. `breakwater audit identifier-hash`: the hash under which a sign-in
+ * with an unknown identifier was audited, for a value an administrator suspects.
  */
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import { sealPending, verifyChain } from "../core/audit/chain.ts"
+import { identifierHashCommand } from "./identifier-hash.ts"
 import { CliDatabase } from "./runtime.ts"
 
 const verify = Command.make("verify", {}, () =>
@@ -25,5 +27,5 @@ const verify = Command.make("verify", {}, () =>
 
 export const auditCommand = Command.make("audit").pipe(
   Command.withDescription("Audit log tools."),
-  Command.withSubcommands([verify])
+  Command.withSubcommands([verify, identifierHashCommand])
 )

@@ -21,10 +21,21 @@ export interface UsersTable {
   readonly updated_at: Generated<Date>
 }
 
+/** Queried with hand-written SQL in `core/auth/sign-in-throttle.ts`. */
 export interface LoginFailuresTable {
   readonly id: Generated<string>
-  readonly user_id: string
+  /** Null for an identifier that matched no account (counted against its address only). */
+  readonly user_id: string | null
+  /** The throttled address: IPv4, an IPv6 /64 (`2001:db8:1:2::/64`) or `unknown`. */
+  readonly client_address: Generated<string>
   readonly failed_at: Generated<Date>
+}
+
+/** One row: the key of the audited identifier hash (`core/auth/identifier-hash.ts`). */
+export interface IdentifierHashKeyTable {
+  readonly singleton: Generated<boolean>
+  readonly key: string
+  readonly created_at: Generated<Date>
 }
 
 export interface SessionsTable {
@@ -108,6 +119,7 @@ export interface Database {
   readonly installation: InstallationTable
   readonly users: UsersTable
   readonly login_failures: LoginFailuresTable
+  readonly identifier_hash_key: IdentifierHashKeyTable
   readonly sessions: SessionsTable
   readonly api_keys: ApiKeysTable
   readonly breaker_scope: BreakerScopeTable
