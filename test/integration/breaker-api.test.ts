@@ -10,6 +10,7 @@ import { FastLane } from "../../src/core/http/fast-lane.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
 import { loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
+import { sseEvents } from "../support/sse.ts"
 import { useTestApp } from "../support/test-app.ts"
 
 const testApp = useTestApp()
@@ -50,54 +51,6 @@ const view = async (scope: string) => {
 const issuePaths = async (res: Response) => {
   const body = (await res.json()) as { error: { issues?: ReadonlyArray<{ path: string }> } }
   return (body.error.issues ?? []).map((i) => i.path)
-}
-
-interface SseEvent {
-  readonly event: string
-  readonly data: unknown
-}
-
-/** Reads server-sent events off a raw response body, one at a time (comments skipped). */
-const sseEvents = (body: ReadableStream<Uint8Array>) => {
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let buffer = ""
-  const next = async (): Promise<SseEvent> => {
-    for (;;) {
-      const end = buffer.indexOf("\n\n")
-      if (end >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        let event = "message"
-        const data: Array<string> = []
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event: ")) event = line.slice(7)
-          else if (line.startsWith("data: ")) data.push(line.slice(6))
-        }
-        if (data.length > 0) return { event, data: JSON.parse(data.join("\n")) }
-        continue
-      }
-      const chunk = await reader.read()
-      if (chunk.done) throw new Error("the event stream ended")
-      buffer += decoder.decode(chunk.value, { stream: true })
-    }
-  }
-  /** The first event `match` accepts, within `timeoutMs`. */
-  const waitFor = async (what: string, match: (e: SseEvent) => boolean, timeoutMs = 5000): Promise<SseEvent> => {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${what} event within ${timeoutMs} ms`)), timeoutMs)
-    })
-    try {
-      for (;;) {
-        const event = await Promise.race([next(), timeout])
-        if (match(event)) return event
-      }
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-  return { waitFor, close: () => reader.cancel() }
 }
 
 describe("breaker reads", () => {
@@ -263,7 +216,8 @@ describe("event stream", () => {
     const res = await fetch(`${testApp.app.baseUrl}/api/v1/breaker/stream`, { headers: { cookie: admin.cookie } })
     expect(res.status).toBe(200)
     expect(res.headers.get("content-type")).toContain("text/event-stream")
-    expect(res.headers.get("cache-control")).toBe("no-cache")
+    // Authenticated answers are never stored, event streams included.
+    expect(res.headers.get("cache-control")).toBe("no-store")
     if (res.body === null) throw new Error("no body")
     const events = sseEvents(res.body)
     try {

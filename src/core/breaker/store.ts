@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { AUDIT_INSERT_COLUMNS, AUDIT_RECORDSET } from "../audit/store.ts"
+import { shownJson } from "../json-bounds.ts"
 import type {
   ActorJson,
   BreakerRecord,
@@ -47,6 +48,15 @@ interface ScopeRow {
   readonly updated_at: Date | string
 }
 
+/**
+ * Stored free-form details as readers get them: withheld when out of bounds (written before the
+ * bounds existed), so no published record, stream event or API answer is too deep to encode.
+ */
+const shownDetails = (value: unknown): Record<string, unknown> | null => {
+  const details = json<Record<string, unknown>>(value)
+  return details === null ? null : shownJson(details)
+}
+
 /** A stored row as the record; `trip_count_today` is 0 on any other UTC day than `now`'s. */
 export const toRecord = (row: ScopeRow, now: number): BreakerRecord => ({
   scope: row.scope,
@@ -54,7 +64,7 @@ export const toRecord = (row: ScopeRow, now: number): BreakerRecord => ({
   version: Number(row.version),
   tripped_at: iso(row.tripped_at),
   trip_reason: row.trip_reason,
-  trip_details: json<Record<string, unknown>>(row.trip_details),
+  trip_details: shownDetails(row.trip_details),
   tripped_by: json<ActorJson>(row.tripped_by),
   trip_source: row.trip_source,
   reset_at: iso(row.reset_at),
@@ -209,7 +219,7 @@ const toTransition = (row: TransitionRow): Transition => ({
   source: row.source,
   actor: json<ActorJson>(row.actor) ?? { type: "system", id: "system:unknown", name: "unknown" },
   reason: row.reason,
-  details: json<Record<string, unknown>>(row.details) ?? {},
+  details: shownDetails(row.details) ?? {},
   at: iso(row.at) ?? row.at.toString()
 })
 
