@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect"
 import { Audit } from "./core/audit/audit.ts"
 import { ApiKeyAuthenticatorLive } from "./core/auth/api-keys.ts"
+import { ApiRateLimiter } from "./core/auth/api-rate-limit.ts"
 import { IdentityLive } from "./core/auth/identity.ts"
 import { CircuitBreakerLive } from "./core/breaker/live.ts"
 import { AppConfig } from "./core/config.ts"
@@ -26,7 +27,7 @@ import { Supervisor } from "./core/supervisor.ts"
 
 /** Everything core provides to modules; needs only the configuration. */
 export const CoreLive = Layer.mergeAll(IdentityLive, CircuitBreakerLive).pipe(
-  Layer.provideMerge(ApiKeyAuthenticatorLive),
+  Layer.provideMerge(Layer.mergeAll(ApiKeyAuthenticatorLive, ApiRateLimiter.layer)),
   Layer.provideMerge(Audit.layer),
   Layer.provideMerge(
     Layer.mergeAll(

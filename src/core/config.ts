@@ -5,6 +5,13 @@
  * configuration table is checked against that list by a unit test, so the two cannot drift.
  */
 import { Context, Effect, Layer, Option, Redacted, Schema, SchemaIssue } from "effect"
+import { trustedProxyProblem } from "./http/client-address.ts"
+
+const proxyEntries = (text: string): ReadonlyArray<string> =>
+  text
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")
 
 export type LogFormat = "json" | "pretty"
 export type LogLevelName = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
@@ -32,6 +39,8 @@ export interface AppConfigShape {
   readonly maxFormBodyBytes: number
   /** Requests one API key may make per minute (sliding window); 0 turns the limit off. */
   readonly apiRateLimitPerMinute: number
+  /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. */
+  readonly trustedProxies: ReadonlyArray<string>
   /** `FEATURE_<NAME>` switches; a capability absent here is on. */
   readonly features: ReadonlyMap<string, boolean>
 }
@@ -48,6 +57,12 @@ const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ mi
 const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000 }))
 const Minutes = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1440 }))
 const Hours = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 720 }))
+const ProxyList = Schema.String.check(
+  Schema.makeFilter((s: string) => {
+    const problems = proxyEntries(s).flatMap((e) => trustedProxyProblem(e) ?? [])
+    return problems.length === 0 || problems.join(", ")
+  })
+)
 const Bytes = Schema.NumberFromString.check(
   Schema.isInt(),
   Schema.isBetween({ minimum: 1024, maximum: 64 * 1024 * 1024 })
@@ -180,6 +195,13 @@ export const variables: ReadonlyArray<VariableSpec> = [
       "Requests one API key may make per minute (sliding window, shared through Redis when configured); beyond it 429 with `Retry-After`. `0` turns the limit off."
   },
   {
+    name: "TRUSTED_PROXIES",
+    default: "",
+    secret: false,
+    description:
+      "Comma-separated addresses or CIDR ranges of the reverse proxies in front of Breakwater (e.g. `127.0.0.1,10.0.0.0/8`). A request from one of them is attributed to the client named in `X-Forwarded-For` (sign-in throttling and the audit log use that address); empty: the header is ignored."
+  },
+  {
     name: "FEATURE_<NAME>",
     default: "true",
     secret: false,
@@ -251,6 +273,7 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       maxApiBodyBytes: required("HTTP_MAX_BODY_BYTES", Bytes, "1048576", 1_048_576),
       maxFormBodyBytes: required("HTTP_MAX_FORM_BYTES", Bytes, "65536", 65_536),
       apiRateLimitPerMinute: required("API_RATE_LIMIT_PER_MINUTE", PerMinute, "60000", 60_000),
+      trustedProxies: proxyEntries(Option.getOrElse(read("TRUSTED_PROXIES", ProxyList, ""), () => "")),
       features
     }
     return problems.length > 0 ? Effect.fail(new ConfigInvalid({ problems })) : Effect.succeed(config)

@@ -1,11 +1,12 @@
 /**
- * Core's own module: the probe routes, the static assets, and the readiness checks of the
- * database, Redis and the supervised fibers.
+ * Core's own module: the probe routes, the static assets, the readiness checks of the
+ * database, Redis and the supervised fibers, and core's fibers (audit sealer, API rate limit sharing).
  */
 import { Effect, Layer } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { sealerFiber } from "./audit/sealer.ts"
+import { apiRateLimitFiber } from "./auth/api-rate-limit.ts"
 import { DatabaseInfo } from "./db/client.ts"
 import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
@@ -79,7 +80,7 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
-  fibers: [sealerFiber],
+  fibers: [sealerFiber, apiRateLimitFiber],
   routes: [
     ...probeRoutes,
     ...staticRoutes(),

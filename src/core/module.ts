@@ -10,6 +10,7 @@ import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { Audit } from "./audit/audit.ts"
 import type { AccessControl } from "./auth/access.ts"
+import type { ApiRateLimiter } from "./auth/api-rate-limit.ts"
 import type { Login } from "./auth/login.ts"
 import type { Sessions } from "./auth/sessions.ts"
 import type { Users } from "./auth/users.ts"
@@ -40,6 +41,7 @@ export type CoreServices =
   | RouteTable
   | Navigation
   | AccessControl
+  | ApiRateLimiter
   | Users
   | Sessions
   | Login

@@ -35,6 +35,20 @@ export const ReadinessReport = Schema.Struct({
 })
 export type ReadinessReport = typeof ReadinessReport.Type
 
+/**
+ * What an anonymous caller (a load balancer, a scanner) sees: each check's status and latency, no
+ * messages or details (hosts, database names, driver errors are for signed-in operators).
+ */
+export const publicReport = (report: ReadinessReport): ReadinessReport => ({
+  ...report,
+  checks: Object.fromEntries(
+    Object.entries(report.checks).map(([name, { status, latencyMs, critical }]) => [
+      name,
+      { status, latencyMs, critical }
+    ])
+  )
+})
+
 export interface ReadinessShape {
   readonly register: (check: ReadinessCheck) => Effect.Effect<void>
   readonly report: Effect.Effect<ReadinessReport>

@@ -100,6 +100,34 @@ describe.skipIf(skipReason !== undefined)("console in Chromium", () => {
     expect(pageErrors).toEqual([])
   })
 
+  it("works under the strict Content-Security-Policy: no violation on any console page", async () => {
+    const { page } = browser
+    // Every violation of the page's CSP is reported in the page; collect them all.
+    await page.addInitScript(() => {
+      const seen: Array<string> = []
+      Object.assign(window, { cspViolations: seen })
+      document.addEventListener("securitypolicyviolation", (e) =>
+        seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)
+      )
+    })
+    const consoleCsp: Array<string> = []
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) consoleCsp.push(message.text())
+    })
+    for (const path of ["/", "/about", "/breaker", "/admin", "/admin/users", "/admin/api-keys", "/audit"]) {
+      const response = await page.goto(`${app.baseUrl}${path}`)
+      expect(response?.status(), path).toBe(200)
+      expect(await response?.headerValue("content-security-policy"), path).toMatch(/script-src 'self'/)
+      await page.waitForFunction(() => document.documentElement.dataset.htmx === "ready", undefined, { timeout: 5_000 })
+      expect(
+        await page.evaluate(() => (window as unknown as { cspViolations: Array<string> }).cspViolations),
+        path
+      ).toEqual([])
+    }
+    expect(consoleCsp).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+
   it("shows the 404 page with the request id of the response", async () => {
     const { page } = browser
     const response = await page.goto(`${app.baseUrl}/no/such/page`)

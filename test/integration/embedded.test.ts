@@ -83,7 +83,7 @@ describe("embedded mode (no DATABASE_URL, no REDIS_URL)", () => {
     const { baseUrl, healthyAfterMs: firstMs } = await serving(first, FIRST_START_TIMEOUT_MS)
     console.info(`[timing] embedded first start: /healthz 200 after ${firstMs.toFixed(0)} ms`)
 
-    const ready = await fetch(`${baseUrl}/readyz`)
+    const ready = await (await loginAsAdmin(baseUrl)).fetch("/readyz")
     expect(ready.status).toBe(200)
     const report = await ready.json()
     expect(report.status).toBe("ready")

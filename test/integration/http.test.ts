@@ -17,8 +17,20 @@ describe("probes", () => {
     expect(await res.json()).toEqual({ status: "ok" })
   })
 
-  it("GET /readyz names each dependency and reports both stores up", async () => {
+  it("GET /readyz shows an anonymous caller each dependency's status only", async () => {
     const res = await fetch(`${testApp.app.baseUrl}/readyz`)
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body.status).toBe("ready")
+    for (const name of ["database", "redis", "fibers"])
+      expect(Object.keys(body.checks[name]).sort(), name).toEqual(["critical", "latencyMs", "status"])
+    expect(body.checks.database).toMatchObject({ status: "up", critical: true })
+    // Hosts, database names and error texts are for signed-in operators.
+    expect(JSON.stringify(body)).not.toContain(testApp.stores.databaseName)
+  })
+
+  it("GET /readyz names each dependency and its details to a signed-in operator", async () => {
+    const res = await admin.fetch("/readyz")
     expect(res.status).toBe(200)
     const body = await res.json()
     expect(body.status).toBe("ready")

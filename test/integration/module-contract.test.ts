@@ -100,6 +100,7 @@ describe("module contract", () => {
       expect(ticks).toBeGreaterThan(0)
       const fibers = await Effect.runPromise(Context.get(app.context, Supervisor).statuses)
       expect(fibers.map((f) => f.name)).toEqual([
+        "api.rate-limit",
         "audit.sealer",
         "audit.writer",
         "breaker.event-feed",

@@ -11,6 +11,7 @@ import { modules } from "../../src/modules.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 import { servingUrl, spawnBreakwater, stopAllChildren } from "../support/processes.ts"
+import { login, testAdmin } from "../support/session.ts"
 
 /** Generous: two cores, other test files running beside this one. */
 const START_TIMEOUT_MS = 45_000
@@ -52,7 +53,9 @@ describe("node src/main.ts", () => {
         HOST: "127.0.0.1",
         LOG_LEVEL: "info",
         LOG_FORMAT: "json",
-        BREAKWATER_DATA_DIR: undefined
+        BREAKWATER_DATA_DIR: undefined,
+        BREAKWATER_ADMIN_EMAIL: testAdmin.email,
+        BREAKWATER_ADMIN_PASSWORD: testAdmin.password
       })
       const baseUrl = await child.waitForLine("the serving log line", servingUrl, START_TIMEOUT_MS)
       expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -64,7 +67,8 @@ describe("node src/main.ts", () => {
       const health = await fetch(`${baseUrl}/healthz`)
       expect(health.status).toBe(200)
       expect(await health.json()).toEqual({ status: "ok" })
-      const ready = await (await fetch(`${baseUrl}/readyz`)).json()
+      const admin = await login(baseUrl, testAdmin.email, testAdmin.password)
+      const ready = await (await admin.fetch("/readyz")).json()
       expect(ready.checks.database).toMatchObject({ status: "up", details: { mode: "external" } })
       expect(ready.checks.redis).toMatchObject({ status: "up", details: { mode: "redis" } })
 

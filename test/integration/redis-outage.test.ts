@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
 import { type Child, freePort, startRedisServer, stopAllChildren, waitFor } from "../support/processes.ts"
+import { loginAsAdmin, type TestSession } from "../support/session.ts"
 
 /** Required: from redis-server being started again to `/readyz` reporting Redis up. */
 const RECOVERY_BOUND_MS = 5_000
@@ -25,9 +26,12 @@ interface ReadinessBody {
 let redis: Child
 let port: number
 let app: Awaited<ReturnType<typeof startAppPromise>> | undefined
+let admin: TestSession | undefined
 
+/** As a signed-in operator: anonymous callers see statuses only, without the messages checked here. */
 const readyz = async (): Promise<{ readonly httpStatus: number; readonly body: ReadinessBody }> => {
-  const res = await fetch(`${app?.baseUrl}/readyz`)
+  if (admin === undefined) throw new Error("not signed in")
+  const res = await admin.fetch("/readyz")
   return { httpStatus: res.status, body: (await res.json()) as ReadinessBody }
 }
 
@@ -36,6 +40,7 @@ beforeAll(async () => {
   redis = await startRedisServer(port)
   const stores = await createTestStores()
   app = await startAppPromise(testEnv(stores, { REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: "error" }))
+  admin = await loginAsAdmin(app.baseUrl)
 }, 60_000)
 
 afterAll(async () => {

@@ -116,6 +116,42 @@ describe.each(implementations)("shared state (%s)", (mode, make) => {
       })
     ))
 
+  it("adds to counters in one step and answers the totals; a counter expires after its time to live", () =>
+    run(
+      Effect.gen(function* () {
+        const state = yield* make()
+        expect(yield* state.incrementMany([], 60)).toEqual([])
+        // A missing counter starts at 0; adding 0 reads it.
+        expect(
+          yield* state.incrementMany(
+            [
+              { key: "count:a", by: 3 },
+              { key: "count:b", by: 0 }
+            ],
+            60
+          )
+        ).toEqual([3, 0])
+        expect(
+          yield* state.incrementMany(
+            [
+              { key: "count:a", by: 2 },
+              { key: "count:b", by: 1 },
+              { key: "count:a", by: 0 }
+            ],
+            60
+          )
+        ).toEqual([5, 1, 5])
+        if (mode === "redis") {
+          const ttl = yield* Effect.promise(() => client.ttl(`${prefix}count:a`))
+          expect(ttl).toBeGreaterThan(0)
+          expect(ttl).toBeLessThanOrEqual(60)
+        }
+        yield* state.incrementMany([{ key: "count:short", by: 7 }], 1)
+        yield* Effect.sleep("1100 millis")
+        expect(yield* state.incrementMany([{ key: "count:short", by: 0 }], 1)).toEqual([0])
+      })
+    ))
+
   it("answers a ping", () =>
     run(
       Effect.gen(function* () {
@@ -167,6 +203,8 @@ describe("redis shared state while Redis is unreachable", () => {
       const result = await run(
         Effect.gen(function* () {
           const state = yield* makeRedisState(dead, "x:")
+          const counters = yield* Effect.flip(state.incrementMany([{ key: "k", by: 1 }], 60))
+          expect(counters._tag).toBe("StoreUnavailable")
           return yield* Effect.flip(state.set("k", "v"))
         })
       )

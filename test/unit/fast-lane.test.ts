@@ -13,17 +13,23 @@ const writerOnly: Principal = { ...reader, id: "k2", permissions: new Set(["TRIP
 const keys: Record<string, Principal> = { "good-key": reader, "other-key": writerOnly }
 
 const answered: Array<{ route: string; status: number; requestId: string }> = []
+const failures: Array<{ route: string; requestId: string; error: unknown }> = []
 const lane = {
   handler: makeFastHandler({
     routes: [
       {
         path: "/api/v1/breaker/:scope",
         permission: "VIEW_CIRCUIT_BREAKER",
-        read: ({ scope }) => (scope === "global" ? { status: 200, body: '{"state":"OPEN"}' } : undefined)
+        read: ({ scope }) => {
+          // A reader with a bug: the lane must answer 500, not let the throw reach Node's emitter.
+          if (scope === "boom") throw new RangeError("Maximum call stack size exceeded")
+          return scope === "global" ? { status: 200, body: '{"state":"OPEN"}' } : undefined
+        }
       }
     ],
     verifiedKey: (token) => keys[token],
-    answered: (r) => void answered.push(r)
+    answered: (r) => void answered.push(r),
+    failed: (r) => void failures.push(r)
   })
 }
 // The normal listener stands in for the Effect pipeline.
@@ -65,6 +71,28 @@ describe("HTTP fast lane", () => {
       headers: { authorization: "Bearer good-key" }
     })
     expect(await post.text()).toBe("normal path")
+  })
+
+  it("answers a throwing reader 500 with the request id, logs it, and keeps serving", async () => {
+    const res = await get("/api/v1/breaker/boom", { authorization: "Bearer good-key", "x-request-id": "boom-1" })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({
+      error: { code: "internal", message: "Something went wrong on our side.", requestId: "boom-1" }
+    })
+    expect(res.headers.get("x-request-id")).toBe("boom-1")
+    expect(failures.at(-1)).toMatchObject({ route: "/api/v1/breaker/:scope", requestId: "boom-1" })
+    expect(String(failures.at(-1)?.error)).toMatch(/Maximum call stack/)
+    expect(await (await get("/api/v1/breaker/global", { authorization: "Bearer good-key" })).text()).toBe(
+      '{"state":"OPEN"}'
+    )
+  })
+
+  it("sends the security headers on every answer", async () => {
+    const res = await get("/api/v1/breaker/global", { authorization: "Bearer good-key" })
+    expect(res.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/)
+    expect(res.headers.get("x-frame-options")).toBe("DENY")
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(res.headers.get("referrer-policy")).toBe("same-origin")
   })
 
   it("matches path templates segment by segment", () => {

@@ -15,7 +15,7 @@ describe("JSON logger", () => {
       writes.push(String(chunk))
       return true
     })
-    const info = { requestId: "req-42", clientAddress: "127.0.0.1", startedAt: 0, route: "/x" }
+    const info = { requestId: "req-42", clientAddress: "127.0.0.1", startedAt: 0, route: "/x", authenticated: false }
     await Effect.runPromise(
       Effect.all([Effect.logInfo("first"), Effect.logWarning("second")]).pipe(
         Effect.provideService(RequestInfo, info),

@@ -14,6 +14,12 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
   issues: Schema.Array(Issue)
 }) {}
 
+/** 413: the body is larger than the route accepts (answered before the body is read). */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
+  message: Schema.String,
+  limitBytes: Schema.Number
+}) {}
+
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { message: Schema.String }) {}
 
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {

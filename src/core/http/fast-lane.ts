@@ -4,7 +4,11 @@
  * this process verified seconds ago and that holds the route's permission. The answer, its request
  * id, request log line and metrics are the same as the normal path's. Anything the lane is not
  * sure of (no or unknown key, a missing permission, a state it cannot answer from memory) goes
- * down the normal path, which handles it completely; the lane never refuses anything itself.
+ * down the normal path, which handles it completely. The lane's one refusal is a key over its
+ * rate limit: 429, the normal path's answer, given here because a flood of refusals sent down the
+ * pipeline would cost the other readers the most.
+ * A defect in the lane is answered 500 with the request id and logged, like the normal path's:
+ * nothing thrown here may reach Node's event emitter, where it would end the process.
  */
 import { randomUUID } from "node:crypto"
 import { type IncomingMessage, Server, type ServerResponse } from "node:http"
@@ -12,6 +16,7 @@ import { Context, Layer } from "effect"
 import type { Principal } from "../auth/access.ts"
 import type { Permission } from "../auth/permissions.ts"
 import type { FastRead } from "./route.ts"
+import { PRIVATE_CACHE_CONTROL, SECURITY_HEADERS } from "./security-headers.ts"
 
 export type FastHandler = (request: IncomingMessage, response: ServerResponse) => boolean
 
@@ -35,8 +40,16 @@ export class FastLaneServer extends Server {
 
   override emit(event: string, ...args: Array<unknown>): boolean {
     const handler = this.lane.handler
-    if (event === "request" && handler !== undefined && handler(args[0] as IncomingMessage, args[1] as ServerResponse))
-      return true
+    if (event === "request" && handler !== undefined) {
+      const response = args[1] as ServerResponse
+      try {
+        if (handler(args[0] as IncomingMessage, response)) return true
+      } catch {
+        // The handler answers its own defects; this is the last guard. An answer begun is the
+        // client's; otherwise the normal path answers.
+        if (response.headersSent) return true
+      }
+    }
     return super.emit(event, ...args)
   }
 }
@@ -84,10 +97,37 @@ export interface FastLaneDeps {
     readonly status: number
     readonly durationMs: number
   }) => void
+  /** Called when reading an answer threw (a bug): the request was answered 500. */
+  readonly failed: (request: { readonly requestId: string; readonly route: string; readonly error: unknown }) => void
+  /** The per-key rate limit (`ApiRateLimiter`); absent: no limit. */
+  readonly rateLimit?: {
+    /** Counts the request and answers undefined, or the seconds to wait when the key is over its limit. */
+    readonly take: (keyId: string, now: number) => number | undefined
+    /** The message of the 429 answer (the normal path's). */
+    readonly message: string
+  }
+}
+
+const requestIdOf = (request: IncomingMessage) => {
+  const given = request.headers["x-request-id"]
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+const write = (response: ServerResponse, status: number, body: string, requestId: string) => {
+  response.writeHead(status, {
+    ...SECURITY_HEADERS,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": PRIVATE_CACHE_CONTROL,
+    "x-request-id": requestId
+  })
+  response.end(body)
 }
 
 export const makeFastHandler = (deps: FastLaneDeps): FastHandler => {
   const routes = deps.routes.map((r) => ({ ...r, match: compilePath(r.path) }))
+  const take = deps.rateLimit?.take
+  const refusal = deps.rateLimit?.message ?? ""
   return (request, response) => {
     if (request.method !== "GET") return false
     const authorization = request.headers.authorization
@@ -100,19 +140,39 @@ export const makeFastHandler = (deps: FastLaneDeps): FastHandler => {
       if (params === undefined) continue
       const started = performance.now()
       const token = BEARER.exec(authorization)?.[1]
-      const principal = token === undefined ? undefined : deps.verifiedKey(token, Date.now())
+      const now = Date.now()
+      const principal = token === undefined ? undefined : deps.verifiedKey(token, now)
       if (principal === undefined || !principal.permissions.has(route.permission)) return false
-      const answer = route.read(params)
+      const requestId = requestIdOf(request)
+      let answer: ReturnType<FastRead>
+      try {
+        answer = route.read(params)
+      } catch (error) {
+        deps.failed({ requestId, route: route.path, error })
+        const body = JSON.stringify({
+          error: { code: "internal", message: "Something went wrong on our side.", requestId }
+        })
+        write(response, 500, body, requestId)
+        deps.answered({ requestId, route: route.path, path, status: 500, durationMs: 0 })
+        return true
+      }
       if (answer === undefined) return false
-      const given = request.headers["x-request-id"]
-      const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID()
-      response.writeHead(answer.status, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(answer.body),
-        "cache-control": "no-store",
-        "x-request-id": requestId
-      })
-      response.end(answer.body)
+      // Counted only once the lane answers, so a request it hands on is not counted twice.
+      const wait = take?.(principal.id, now)
+      if (wait !== undefined) {
+        const body = JSON.stringify({ error: { code: "too_many_requests", message: refusal, requestId } })
+        response.setHeader("retry-after", String(wait))
+        write(response, 429, body, requestId)
+        deps.answered({
+          requestId,
+          route: route.path,
+          path,
+          status: 429,
+          durationMs: Math.round(performance.now() - started)
+        })
+        return true
+      }
+      write(response, answer.status, answer.body, requestId)
       deps.answered({
         requestId,
         route: route.path,

@@ -41,10 +41,18 @@ const jsonSchema = (schema: Schema.Top): Json => {
   return Object.keys(definitions).length === 0 ? (doc.schema as Json) : { ...(doc.schema as Json), $defs: definitions }
 }
 
-const errorResponse = (description: string): Json => ({
+const errorResponse = (description: string, headers?: Json): Json => ({
   description,
+  ...(headers === undefined ? {} : { headers }),
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } }
 })
+
+const RETRY_AFTER: Json = {
+  "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer", minimum: 1 } }
+}
+
+const RATE_LIMITED =
+  "The API key made more requests in the last minute than `API_RATE_LIMIT_PER_MINUTE` allows (`too_many_requests`); see `Retry-After`."
 
 const parameters = (route: RegisteredRoute): ReadonlyArray<Json> => {
   const out: Array<Json> = []
@@ -77,9 +85,21 @@ const operation = (route: RegisteredRoute): Json => {
   }
   if (route.docs?.body !== undefined || route.docs?.query !== undefined || route.docs?.params !== undefined)
     responses["400"] = errorResponse("The request is invalid; `issues` names each field and its problem.")
+  if (route.docs?.body !== undefined)
+    responses["413"] = errorResponse(
+      route.access === "public"
+        ? "The body is larger than `HTTP_MAX_FORM_BYTES` (`payload_too_large`)."
+        : "The body is larger than `HTTP_MAX_BODY_BYTES` (`payload_too_large`)."
+    )
   if (route.access !== "public") {
     responses["401"] = errorResponse("No valid credentials.")
-    responses["403"] = errorResponse(`The caller lacks the permission ${route.access}.`)
+    // A route's own 403 (re-authentication, four eyes) keeps its description.
+    const forbidden = `The caller lacks the permission ${route.access}.`
+    const own403 = route.docs?.responses?.[403]
+    responses["403"] = errorResponse(own403 === undefined ? forbidden : `${own403} Or: ${forbidden}`)
+    // Every API key is rate limited; a route's own 429 (a limit of its domain) keeps its description.
+    const own = route.docs?.responses?.[429]
+    responses["429"] = errorResponse(own === undefined ? RATE_LIMITED : `${own} Or: ${RATE_LIMITED}`, RETRY_AFTER)
   }
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
@@ -89,7 +109,12 @@ const operation = (route: RegisteredRoute): Json => {
     parameters: parameters(route),
     ...(route.docs?.body === undefined
       ? {}
-      : { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.docs.body) } } } }),
+      : {
+          requestBody: {
+            required: route.docs.bodyOptional !== true,
+            content: { "application/json": { schema: jsonSchema(route.docs.body) } }
+          }
+        }),
     responses
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Probe routes: `/healthz` (liveness: 200 while the process serves), `/readyz` (each dependency's
- * status and latency; 503 only when a critical one is down) and `/metrics` (Prometheus text,
- * behind a bearer token when `METRICS_TOKEN` is set).
+ * status and latency; 503 only when a critical one is down; messages and details only for a
+ * caller holding VIEW_DASHBOARD) and `/metrics` (Prometheus text, behind a bearer token when
+ * `METRICS_TOKEN` is set).
  */
 import { timingSafeEqual } from "node:crypto"
 import { Effect, Option, Redacted, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { AccessControl } from "../auth/access.ts"
 import { AppConfig } from "../config.ts"
 import { Metrics } from "../observability/metrics.ts"
-import { Readiness, ReadinessReport } from "../readiness.ts"
+import { publicReport, Readiness, ReadinessReport } from "../readiness.ts"
 import type { RouteSpec } from "./route.ts"
 
 const sameSecret = (given: string, expected: string): boolean => {
@@ -17,7 +19,7 @@ const sameSecret = (given: string, expected: string): boolean => {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readiness>> = [
+export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readiness | AccessControl>> = [
   {
     method: "GET",
     path: "/healthz",
@@ -34,14 +36,19 @@ export const probeRoutes: ReadonlyArray<RouteSpec<AppConfig | Metrics | Readines
     path: "/readyz",
     access: "public",
     skipIdentity: true,
-    summary: "Readiness: each dependency's status and latency; 503 while a critical one is down.",
+    summary:
+      "Readiness: each dependency's status and latency; 503 while a critical one is down. Messages and details (hosts, errors) only for a caller holding VIEW_DASHBOARD.",
     docs: {
       response: ReadinessReport,
       responses: { 503: "A critical dependency (the database) is down; the body is the same report." },
       tags: ["probes"]
     },
     handler: Effect.gen(function* () {
-      const report = yield* (yield* Readiness).report
+      const request = yield* HttpServerRequest.HttpServerRequest
+      // Probes must answer whatever the session store's state: a caller that cannot be identified is anonymous.
+      const caller = yield* (yield* AccessControl).identify(request).pipe(Effect.orElseSucceed(() => undefined))
+      const full = yield* (yield* Readiness).report
+      const report = caller?.permissions.has("VIEW_DASHBOARD") === true ? full : publicReport(full)
       return HttpServerResponse.jsonUnsafe(report, {
         status: report.status === "unavailable" ? 503 : 200,
         headers: { "cache-control": "no-store" }

@@ -10,8 +10,16 @@ export interface RequestInfoShape {
   readonly startedAt: number
   /** The matched route template; set by the route table, `undefined` when nothing matched. */
   route: string | undefined
+  /** Whether the caller proved who they are (session or API key): the answer is then private. */
+  authenticated: boolean
 }
 
 export const RequestInfo = Context.Reference<RequestInfoShape>("breakwater/RequestInfo", {
-  defaultValue: () => ({ requestId: "none", clientAddress: "unknown", startedAt: 0, route: undefined })
+  defaultValue: () => ({
+    requestId: "none",
+    clientAddress: "unknown",
+    startedAt: 0,
+    route: undefined,
+    authenticated: false
+  })
 })

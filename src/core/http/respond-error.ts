@@ -6,6 +6,7 @@ import { Cause, Effect, Schema } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { errorPage } from "../../../views/pages/error.ts"
 import type { Principal } from "../auth/access.ts"
+import { isDatabaseOutage } from "../db/outage.ts"
 import type { Navigation } from "../navigation.ts"
 import { badRequestFrom, type Issue, wantsJson } from "./errors.ts"
 import { renderLayout } from "./page.ts"
@@ -44,6 +45,7 @@ const declared: Readonly<Record<string, readonly [status: number, code: string, 
   CsrfRejected: [403, "csrf_rejected", "Request refused"],
   ReauthenticationRequired: [403, "reauthentication_required", "Confirm with your password"],
   NotFound: [404, "not_found", "Not found"],
+  PayloadTooLarge: [413, "payload_too_large", "Request too large"],
   Conflict: [409, "conflict", "Conflict"],
   TooManyRequests: [429, "too_many_requests", "Too many requests"],
   ServiceUnavailable: [503, "unavailable", "Unavailable"],
@@ -92,7 +94,7 @@ export const classify = (error: unknown): Answer => {
   switch (tag) {
     case "SqlError":
       // The database being unreachable is an outage, not a bug: 503, and the cause is logged.
-      return tagOf(field(error, "reason")) === "ConnectionError"
+      return isDatabaseOutage(error)
         ? {
             status: 503,
             code: "database_unavailable",
@@ -106,12 +108,19 @@ export const classify = (error: unknown): Answer => {
     case "RouteNotFound":
       return { status: 404, code: "not_found", title: "Not found", message: "There is no page at this address." }
     case "RequestParseError":
-      return {
-        status: str(field(error, "reason"), "") === "BodyTooLarge" ? 413 : 400,
-        code: "bad_request",
-        title: "Bad request",
-        message: `the request body could not be read: ${str(field(error, "description"), "malformed body")}`
-      }
+      return str(field(error, "reason"), "") === "BodyTooLarge"
+        ? {
+            status: 413,
+            code: "payload_too_large",
+            title: "Request too large",
+            message: "the request body is larger than this route accepts"
+          }
+        : {
+            status: 400,
+            code: "bad_request",
+            title: "Bad request",
+            message: `the request body could not be read: ${str(field(error, "description"), "malformed body")}`
+          }
     case "HttpBodyError":
       return internal("the response could not be encoded")
     default:
@@ -157,7 +166,9 @@ export const respondToFailure = (
   principal: Principal | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Navigation> =>
   Effect.gen(function* () {
-    const answer = answerOf(cause)
+    const found = answerOf(cause)
+    // The rest of a body too large is not worth reading: the connection closes after the answer.
+    const answer = found.status === 413 ? { ...found, headers: { ...found.headers, connection: "close" } } : found
     if (answer.unexpected === true) yield* Effect.logError("request failed", cause)
     const json = wantsJson(request)
     if (answer.status === 401 && !json) return toLogin(request)

@@ -24,6 +24,8 @@ export interface RouteDocs {
   readonly params?: Schema.Top
   readonly query?: Schema.Top
   readonly body?: Schema.Top
+  /** The body may be left out (every field optional; read with `decodeOptionalJson`). */
+  readonly bodyOptional?: true
   readonly response?: Schema.Top
   /** Further answers besides the standard errors, e.g. `{ 409: "another reset won" }`. */
   readonly responses?: Readonly<Record<number, string>>

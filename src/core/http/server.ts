@@ -6,19 +6,31 @@
 import { randomUUID } from "node:crypto"
 import { flushCompileCache } from "node:module"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Clock, Context, Effect, Layer, LogLevel, type Scope, Tracer } from "effect"
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Cause, Clock, Context, Effect, Layer, LogLevel, type Scope, Stream, Tracer } from "effect"
+import {
+  HttpBody,
+  HttpIncomingMessage,
+  HttpRouter,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerResponse
+} from "effect/http"
 import { AccessControl, anonymous, CurrentPrincipal, type Principal } from "../auth/access.ts"
 import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.ts"
+import { ApiRateLimiter } from "../auth/api-rate-limit.ts"
+import { isStateChanging } from "../auth/csrf.ts"
 import type { Permission } from "../auth/permissions.ts"
 import { AppConfig } from "../config.ts"
 import { Navigation } from "../navigation.ts"
-import { writeInfoLine } from "../observability/logging.ts"
+import { writeLogLine } from "../observability/logging.ts"
 import { Metrics } from "../observability/metrics.ts"
+import { clientAddressOf, trustedProxies } from "./client-address.ts"
+import { PayloadTooLarge } from "./errors.ts"
 import { FastLane, FastLaneServer, type FastRoute, makeFastHandler } from "./fast-lane.ts"
 import { RequestInfo, type RequestInfoShape } from "./request-info.ts"
 import { respondToFailure } from "./respond-error.ts"
 import { type RegisteredRoute, RouteTable } from "./route.ts"
+import { PRIVATE_CACHE_CONTROL, SECURITY_HEADERS } from "./security-headers.ts"
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
@@ -48,14 +60,34 @@ const httpMetrics = (metrics: Metrics["Service"]) => ({
   })
 })
 
+/** Body limits: the API's for JSON routes that need a principal; the small one for forms and public routes. */
+export interface BodyLimits {
+  readonly api: number
+  readonly form: number
+}
+
+/** The largest body a route accepts: anonymous callers and HTML forms get the small limit. */
+export const bodyLimitOf = (route: RegisteredRoute, limits: BodyLimits): number =>
+  route.access !== "public" && route.path.startsWith("/api/") ? limits.api : limits.form
+
+/** A declared `Content-Length` over the limit is refused before a byte of the body is read. */
+const declaredTooLarge = (request: HttpServerRequest.HttpServerRequest, limit: number): PayloadTooLarge | undefined => {
+  const declared = request.headers["content-length"]
+  if (declared === undefined || !(Number(declared) > limit)) return undefined
+  return new PayloadTooLarge({ message: `the request body may be at most ${limit} bytes here`, limitBytes: limit })
+}
+
 /** One route behind its access check; failures become responses here, where the principal is known. */
 const guardRoute = (
   route: RegisteredRoute,
   access: AccessControl["Service"],
   navigation: Navigation["Service"],
-  traced: boolean
+  traced: boolean,
+  limits: BodyLimits
 ) => {
   const span = { "http.route": route.path }
+  const limit = bodyLimitOf(route, limits)
+  const maxBodySize = ByteSize.bytes(limit)
   const shownOnFailure = (request: HttpServerRequest.HttpServerRequest, principal: Principal | undefined) =>
     principal !== undefined || route.skipIdentity === true
       ? Effect.succeed(principal)
@@ -69,18 +101,56 @@ const guardRoute = (
     // Public routes too: the cross-site check applies to every state change, sign-in included.
     const authorized = route.skipIdentity === true ? Effect.succeed(anonymous) : access.authorize(request, route.access)
     // Without a tracing backend there is no span to annotate.
-    return (traced ? Effect.andThen(Effect.annotateCurrentSpan(span), authorized) : authorized).pipe(
+    const guarded = (traced ? Effect.andThen(Effect.annotateCurrentSpan(span), authorized) : authorized).pipe(
       Effect.flatMap((p) => {
         principal = p
+        info.authenticated = p.kind !== "anonymous"
         return Effect.provideService(route.handler, CurrentPrincipal, p)
-      }),
+      })
+    )
+    // Only a state change has a body to read (the CSRF check may read it before the handler).
+    const bounded = !isStateChanging(request.method)
+      ? guarded
+      : Effect.suspend(() => {
+          const tooLarge = declaredTooLarge(request, limit)
+          return tooLarge === undefined
+            ? Effect.provideService(guarded, HttpIncomingMessage.MaxBodySize, maxBodySize)
+            : Effect.fail(tooLarge)
+        })
+    return bounded.pipe(
       Effect.catchCause((cause) =>
-        Effect.flatMap(shownOnFailure(request, principal), (shown) =>
-          respondToFailure(cause, request, info.requestId, shown)
-        ).pipe(Effect.provideService(Navigation, navigation))
+        Effect.flatMap(shownOnFailure(request, principal), (shown) => {
+          if (shown !== undefined && shown.kind !== "anonymous") info.authenticated = true
+          return respondToFailure(cause, request, info.requestId, shown)
+        }).pipe(Effect.provideService(Navigation, navigation))
       )
     )
   })
+}
+
+/** The answer when even the error page failed: plain JSON with the request id. */
+const lastResort = (requestId: string) =>
+  HttpServerResponse.jsonUnsafe(
+    { error: { code: "internal", message: "Something went wrong on our side.", requestId } },
+    { status: 500 }
+  )
+
+/**
+ * A streamed answer that fails after it began can only be cut off; its cause is logged with the
+ * request id (a client that goes away interrupts it: not an error).
+ */
+const loggedStream = (
+  response: HttpServerResponse.HttpServerResponse,
+  requestId: string
+): HttpServerResponse.HttpServerResponse => {
+  const body = response.body
+  if (body._tag !== "Stream") return response
+  const stream = Stream.tapCause(body.stream, (cause) =>
+    Cause.hasInterruptsOnly(cause)
+      ? Effect.void
+      : Effect.logError("a streamed answer failed after it began", cause).pipe(Effect.annotateLogs({ requestId }))
+  )
+  return HttpServerResponse.setBody(response, HttpBody.stream(stream, body.contentType, body.contentLength))
 }
 
 /** Request id, request log and metrics, and the last-resort error mapping around the router. */
@@ -88,9 +158,11 @@ const pipeline = Effect.fnUntraced(function* (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest | Scope.Scope>,
   access: AccessControl["Service"],
   metrics: Metrics["Service"],
-  navigation: Navigation["Service"]
+  navigation: Navigation["Service"],
+  proxyList: ReadonlyArray<string>
 ) {
   const { requests, duration } = httpMetrics(metrics)
+  const proxies = trustedProxies(proxyList)
   // The level is fixed for the life of the process: a disabled request line costs nothing.
   const infoEnabled = yield* LogLevel.isEnabled("Info")
   const debugEnabled = yield* LogLevel.isEnabled("Debug")
@@ -106,7 +178,16 @@ const pipeline = Effect.fnUntraced(function* (
     const status = response.status
     requests.inc({ method: request.method, route, status: String(status) })
     duration.observe({ method: request.method, route }, ms / 1000)
-    const withId = HttpServerResponse.setHeader(response, "x-request-id", info.requestId)
+    // Static assets keep their own caching; every other answer, and any answer to a known caller, is not stored.
+    const cacheControl =
+      info.authenticated || response.headers["cache-control"] === undefined
+        ? { "cache-control": PRIVATE_CACHE_CONTROL }
+        : {}
+    const withId = HttpServerResponse.setHeaders(loggedStream(response, info.requestId), {
+      ...SECURITY_HEADERS,
+      ...cacheControl,
+      "x-request-id": info.requestId
+    })
     const path = request.url.split("?")[0] ?? "/"
     const quiet = quietPath(path) && status < 400
     if (quiet ? !debugEnabled : !infoEnabled) return Effect.succeed(withId)
@@ -129,9 +210,14 @@ const pipeline = Effect.fnUntraced(function* (
     const given = request.headers["x-request-id"]
     const info: RequestInfoShape = {
       requestId: given !== undefined && REQUEST_ID.test(given) ? given : randomUUID(),
-      clientAddress: request.remoteAddress._tag === "Some" ? request.remoteAddress.value : "unknown",
+      clientAddress: clientAddressOf(
+        request.remoteAddress._tag === "Some" ? request.remoteAddress.value : undefined,
+        proxies === undefined ? undefined : request.headers["x-forwarded-for"],
+        proxies
+      ),
       startedAt: clock.currentTimeMillisUnsafe(),
-      route: undefined
+      route: undefined,
+      authenticated: false
     }
     // Log lines written while the request runs carry its id: the logger reads RequestInfo.
     return app.pipe(
@@ -140,7 +226,14 @@ const pipeline = Effect.fnUntraced(function* (
           // Only for the navigation of the error page: without the session store it shows none.
           Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)),
           Effect.flatMap((principal) => respondToFailure(cause, request, info.requestId, principal)),
-          Effect.provideService(Navigation, navigation)
+          Effect.provideService(Navigation, navigation),
+          // Even the error page failing must not leave the client without an answer.
+          Effect.catchCause((secondary) =>
+            Effect.as(
+              Effect.logError("the error answer itself failed", Cause.combine(cause, secondary)),
+              lastResort(info.requestId)
+            )
+          )
         )
       ),
       Effect.provideService(RequestInfo, info),
@@ -153,7 +246,15 @@ const pipeline = Effect.fnUntraced(function* (
 export const HttpApp: Layer.Layer<
   never,
   never,
-  HttpServer.HttpServer | RouteTable | AccessControl | Metrics | Navigation | FastLane | ApiKeyAuthenticator | AppConfig
+  | HttpServer.HttpServer
+  | RouteTable
+  | AccessControl
+  | Metrics
+  | Navigation
+  | FastLane
+  | ApiKeyAuthenticator
+  | ApiRateLimiter
+  | AppConfig
 > = Layer.unwrap(
   Effect.gen(function* () {
     const table = yield* RouteTable
@@ -163,9 +264,11 @@ export const HttpApp: Layer.Layer<
     const routes = yield* table.routes
     const router = yield* HttpRouter.make
     const traced = (yield* Effect.tracer) !== Tracer.nativeTracer
+    const config = yield* AppConfig
+    const limits: BodyLimits = { api: config.maxApiBodyBytes, form: config.maxFormBodyBytes }
     for (const route of routes)
-      yield* router.add(route.method, route.path, guardRoute(route, access, navigation, traced))
-    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation)
+      yield* router.add(route.method, route.path, guardRoute(route, access, navigation, traced, limits))
+    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation, config.trustedProxies)
     // Spans matter more than speed when tracing is on: then every request takes the full path.
     if (!traced) yield* installFastLane(routes, metrics)
     const announce = Layer.effectDiscard(
@@ -187,6 +290,7 @@ const installFastLane = (routes: ReadonlyArray<RegisteredRoute>, metrics: Metric
   Effect.gen(function* () {
     const lane = yield* FastLane
     const keys = yield* ApiKeyAuthenticator
+    const limiter = yield* ApiRateLimiter
     const config = yield* AppConfig
     const logged = yield* LogLevel.isEnabled("Info")
     const fast: Array<FastRoute> = []
@@ -198,12 +302,27 @@ const installFastLane = (routes: ReadonlyArray<RegisteredRoute>, metrics: Metric
     lane.handler = makeFastHandler({
       routes: fast,
       verifiedKey: keys.verifiedUnsafe,
+      // The same per-key count as AccessControl's, so both paths share one budget.
+      ...(limiter.limitPerMinute === 0 ? {} : { rateLimit: { take: limiter.take, message: limiter.message } }),
       answered: ({ requestId, route, path, status, durationMs }) => {
         requests.inc({ method: "GET", route, status: String(status) })
         duration.observe({ method: "GET", route }, durationMs / 1000)
         if (logged)
-          writeInfoLine(config.logFormat, "request", { requestId, method: "GET", route, path, status, durationMs })
-      }
+          writeLogLine(config.logFormat, "info", "request", {
+            requestId,
+            method: "GET",
+            route,
+            path,
+            status,
+            durationMs
+          })
+      },
+      failed: ({ requestId, route, error }) =>
+        writeLogLine(config.logFormat, "error", "request failed in the fast lane", {
+          requestId,
+          route,
+          cause: error instanceof Error ? (error.stack ?? error.message) : String(error)
+        })
     })
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {

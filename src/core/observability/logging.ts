@@ -93,11 +93,16 @@ const prettyLine = (record: Record<string, unknown>) => {
 const prettyLogger = Logger.make((options) => writeLine(prettyLine(toRecord(options))))
 
 /**
- * An info line written outside Effect (the HTTP fast lane), in the configured format and through
- * the same batched writer, so it looks exactly like the pipeline's request lines.
+ * A line written outside Effect (the HTTP fast lane), in the configured format and through the
+ * same batched writer, so it looks exactly like the pipeline's lines.
  */
-export const writeInfoLine = (format: LogFormat, msg: string, fields: Record<string, unknown>) => {
-  const record = { time: timeOf(new Date()), level: "info", msg, ...fields }
+export const writeLogLine = (
+  format: LogFormat,
+  level: "info" | "error",
+  msg: string,
+  fields: Record<string, unknown>
+) => {
+  const record = { time: timeOf(new Date()), level, msg, ...fields }
   writeLine(format === "json" ? JSON.stringify(record) : prettyLine(record))
 }
 

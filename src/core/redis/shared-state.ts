@@ -40,6 +40,15 @@ export interface SharedStateShape {
     expected: Option.Option<string>,
     value: string
   ) => Effect.Effect<boolean, StoreUnavailable>
+  /**
+   * Adds to counters in one round trip (INCRBY on Redis) and answers their totals, in the order
+   * given; a missing or expired counter starts at 0, and adding 0 reads it. Each counter expires
+   * `ttlSeconds` after this call. Counters are read through this method only (the shared rate limits).
+   */
+  readonly incrementMany: (
+    increments: ReadonlyArray<{ readonly key: string; readonly by: number }>,
+    ttlSeconds: number
+  ) => Effect.Effect<ReadonlyArray<number>, StoreUnavailable>
   /** Messages on a channel from the moment the stream starts; it survives reconnects. */
   readonly subscribe: (channel: string) => Stream.Stream<string>
   /** Round trip to the store, in milliseconds. */
@@ -61,6 +70,7 @@ export class SharedState extends Context.Service<SharedState, SharedStateShape>(
 /** The twin: a map and in-memory channels, for a single process without Redis. */
 export const makeInProcessState = (): SharedStateShape => {
   const values = new Map<string, string>()
+  const counters = new Map<string, { value: number; expiresAt: number }>()
   const listeners = new Map<string, Set<(message: string) => void>>()
   return {
     mode: "in-process",
@@ -83,6 +93,19 @@ export const makeInProcessState = (): SharedStateShape => {
         values.set(key, value)
         return true
       }),
+    incrementMany: (increments, ttlSeconds) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => {
+          const now = clock.currentTimeMillisUnsafe()
+          // Expired counters go on every call, so the map holds only live ones.
+          for (const [key, counter] of counters) if (counter.expiresAt <= now) counters.delete(key)
+          return increments.map(({ key, by }) => {
+            const value = (counters.get(key)?.value ?? 0) + by
+            counters.set(key, { value, expiresAt: now + ttlSeconds * 1000 })
+            return value
+          })
+        })
+      ),
     subscribe: (channel) =>
       Stream.callback<string>((queue) =>
         Effect.acquireRelease(
@@ -172,6 +195,19 @@ export const makeRedisState = (client: Redis, prefix: string) =>
             value
           )
         ).pipe(Effect.map((written) => written === 1)),
+      incrementMany: (increments, ttlSeconds) =>
+        increments.length === 0
+          ? Effect.succeed([])
+          : run("incrby", async () => {
+              const pipeline = client.pipeline()
+              for (const { key, by } of increments) pipeline.incrby(prefix + key, by).expire(prefix + key, ttlSeconds)
+              const results = await pipeline.exec()
+              if (results === null) throw new Error("pipeline discarded")
+              const failed = results.find(([error]) => error !== null)?.[0]
+              if (failed !== undefined && failed !== null) throw failed
+              // Each counter answers INCRBY then EXPIRE: the totals are every other reply.
+              return increments.map((_, i) => Number(results[2 * i]?.[1]))
+            }),
       subscribe: (channel) =>
         Stream.callback<string>((queue) =>
           Effect.acquireRelease(
