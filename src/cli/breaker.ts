@@ -1,20 +1,25 @@
 /**
- * `breakwater breaker status|trip|reset`: the circuit breaker from the shell, for the operator
- * whose console is unreachable. Running the command is the acknowledgement; the reason is checked
- * like the API's (at least 20 characters). Exit codes: 0 done, 1 refused (not tripped, another
- * change won, too soon, a store unhealthy), 2 misused (bad reason or scope), 3 when `status` reads
- * a state as `UNKNOWN` (treat it as tripped).
+ * `breakwater breaker status|trip|reset|approve`: the circuit breaker from the shell, for the
+ * operator whose console is unreachable. Running the command is the acknowledgement; the reason is
+ * checked like the API's (at least 20 characters). Resets and approvals may act as a named user
+ * (`--as EMAIL`, who must hold RESET_CIRCUIT_BREAKER): four-eyes compares people, so an approval
+ * always names one, and so does a reset when two approvals are required. Exit codes: 0 done, 1
+ * refused (not tripped, another change won, too soon, a store unhealthy, the same person), 2
+ * misused (bad reason, scope or user), 3 when `status` reads a state as `UNKNOWN` (treat it as
+ * tripped).
  */
 import { userInfo } from "node:os"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Layer, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Actor, systemActor } from "../core/audit/entry.ts"
+import { permissionsOf } from "../core/auth/roles.ts"
+import { Email, Users } from "../core/auth/users.ts"
 import { ScopeNotFound } from "../core/breaker/errors.ts"
 import { type BreakerView, GLOBAL_SCOPE, Reason, ScopeName } from "../core/breaker/model.ts"
 import { CircuitBreaker } from "../core/breaker/service.ts"
 import { CommandUsageError } from "../core/run.ts"
 import { checkedFlag } from "./checked-flag.ts"
-import { CliBreaker } from "./runtime.ts"
+import { CliAudited, CliBreaker } from "./runtime.ts"
 
 /** Exit code of `status` when a state cannot be read. */
 export const EXIT_UNKNOWN = 3
@@ -29,6 +34,32 @@ const actor = Effect.gen(function* () {
   })
 })
 
+/**
+ * The user `--as` names, as the actor: enabled and allowed to reset. The CLI runs with the
+ * database's rights, so this is a statement of who acts, recorded in the audit log as that user.
+ */
+const actingUser = (email: string) =>
+  Effect.gen(function* () {
+    const address = yield* checkedFlag(Email, "as", email.trim())
+    const found = yield* (yield* Users).findByEmail(address)
+    if (Option.isNone(found) || found.value.disabled)
+      return yield* new CommandUsageError({ message: `--as: there is no enabled user ${address}` })
+    const user = found.value
+    if (!permissionsOf(user.role).has("RESET_CIRCUIT_BREAKER"))
+      return yield* new CommandUsageError({
+        message: `--as: ${address} (role ${user.role}) may not reset the breaker (RESET_CIRCUIT_BREAKER)`
+      })
+    return { type: "user", id: user.id, name: `${user.displayName} (cli)` } satisfies Actor
+  })
+
+/** The actor of a reset or approval: the `--as` user when given, else the CLI's system actor. */
+const resetActor = (as: Option.Option<string>) => (Option.isSome(as) ? actingUser(as.value) : actor)
+
+const asFlag = Flag.String("as").pipe(
+  Flag.withDescription("Act as this user (email): needed to approve, and to request a reset that needs approval."),
+  Flag.optional
+)
+
 /** A refusal: one line on stderr and exit 1 (the command was right, the breaker said no). */
 const refused = (error: { readonly message: string }) =>
   Effect.sync(() => {
@@ -36,13 +67,16 @@ const refused = (error: { readonly message: string }) =>
     process.exitCode = 1
   })
 
-const withBreaker = <A, E>(effect: Effect.Effect<A, E, CircuitBreaker>) =>
+/** The breaker and the users (for `--as`) over one database pool. */
+const CliBreakerAndUsers = Layer.merge(CliBreaker, Users.layer.pipe(Layer.provide(CliAudited)))
+
+const withBreaker = <A, E>(effect: Effect.Effect<A, E, CircuitBreaker | Users>) =>
   effect.pipe(
     // An unknown scope is the user's mistake: one line and exit 2.
     Effect.mapError((error) =>
       error instanceof ScopeNotFound ? new CommandUsageError({ message: error.message }) : error
     ),
-    Effect.provide(CliBreaker)
+    Effect.provide(CliBreakerAndUsers)
   )
 
 const unknown = (view: BreakerView) => view.state === "UNKNOWN" || view.effective_state === "UNKNOWN"
@@ -137,14 +171,16 @@ const reset = Command.make(
   "reset",
   {
     scope: scopeFlag,
-    reason: reasonFlag
+    reason: reasonFlag,
+    as: asFlag
   },
-  ({ scope, reason }) =>
+  ({ scope, reason, as }) =>
     withBreaker(
       Effect.gen(function* () {
         const name = yield* checkedFlag(ScopeName, "scope", scope.trim())
         const why = yield* checkedFlag(Reason, "reason", reason)
-        const outcome = yield* (yield* CircuitBreaker).reset({ scope: name, reason: why.trim(), actor: yield* actor })
+        const who = yield* resetActor(as)
+        const outcome = yield* (yield* CircuitBreaker).reset({ scope: name, reason: why.trim(), actor: who })
         if (outcome.kind === "reset") {
           const until = outcome.record.quiet_until
           yield* Console.log(
@@ -160,13 +196,54 @@ const reset = Command.make(
           NotTripped: refused,
           VersionConflict: refused,
           ResetRateLimited: refused,
-          StoresUnhealthy: refused
+          StoresUnhealthy: refused,
+          ApprovalRefused: refused
         })
       )
     )
 ).pipe(Command.withDescription("Reset a tripped scope into its quiet period (or request a reset needing approval)."))
 
+const RequestId = Schema.String.check(
+  Schema.isPattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+    message: "must be a reset request id (a UUID)"
+  })
+)
+
+const approve = Command.make(
+  "approve",
+  {
+    scope: scopeFlag,
+    request: Flag.String("request").pipe(Flag.withDescription("The reset request's id (from `reset` or the console).")),
+    as: Flag.String("as").pipe(Flag.withDescription("Approve as this user (email); not the one who requested it."))
+  },
+  ({ scope, request, as }) =>
+    withBreaker(
+      Effect.gen(function* () {
+        const name = yield* checkedFlag(ScopeName, "scope", scope.trim())
+        const id = yield* checkedFlag(RequestId, "request", request.trim())
+        const who = yield* actingUser(as)
+        const outcome = yield* (yield* CircuitBreaker).approve({ scope: name, requestId: id, actor: who })
+        if (outcome.kind === "reset") {
+          const until = outcome.record.quiet_until
+          yield* Console.log(
+            `approved: ${name} reset to ${outcome.record.state}${until === null ? "" : ` until ${until}`}, version ${outcome.record.version}`
+          )
+        }
+      }).pipe(
+        Effect.catchTags({
+          NotTripped: refused,
+          VersionConflict: refused,
+          ResetRateLimited: refused,
+          StoresUnhealthy: refused,
+          ApprovalRefused: refused,
+          ApprovalNotFound: refused,
+          ApprovalClosed: refused
+        })
+      )
+    )
+).pipe(Command.withDescription("Approve another operator's pending reset request, as the user named by --as."))
+
 export const breakerCommand = Command.make("breaker").pipe(
-  Command.withDescription("The circuit breaker: status, trip, reset."),
-  Command.withSubcommands([status, trip, reset])
+  Command.withDescription("The circuit breaker: status, trip, reset, approve."),
+  Command.withSubcommands([status, trip, reset, approve])
 )

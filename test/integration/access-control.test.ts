@@ -12,9 +12,11 @@ import { Audit } from "../../src/core/audit/audit.ts"
 import { AccessControl, type Principal } from "../../src/core/auth/access.ts"
 import { AccessControlLive } from "../../src/core/auth/access-control.ts"
 import { ApiKeyAuthenticator } from "../../src/core/auth/api-key-authenticator.ts"
+import { ApiRateLimiter } from "../../src/core/auth/api-rate-limit.ts"
 import { Sessions } from "../../src/core/auth/sessions.ts"
 import { AppConfig } from "../../src/core/config.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
+import { makeInProcessState, SharedState } from "../../src/core/redis/shared-state.ts"
 import { Supervisor } from "../../src/core/supervisor.ts"
 import { createTestStores } from "../support/database.ts"
 
@@ -30,8 +32,11 @@ const deployKey: Principal = {
   permissions: new Set(["VIEW_CIRCUIT_BREAKER", "TRIP_CIRCUIT_BREAKER"])
 }
 
+const knownKey = (token: Redacted.Redacted<string>) =>
+  Effect.succeed(Redacted.value(token) === "good-key" ? deployKey : undefined)
 const fakeKeys = Layer.succeed(ApiKeyAuthenticator, {
-  authenticate: (token) => Effect.succeed(Redacted.value(token) === "good-key" ? deployKey : undefined),
+  authenticate: knownKey,
+  authenticateFresh: knownKey,
   forgetVerified: Effect.void,
   verifiedUnsafe: () => undefined
 })
@@ -40,6 +45,7 @@ const layer = () =>
   AccessControlLive.pipe(
     Layer.provideMerge(Sessions.layer),
     Layer.provide(fakeKeys),
+    Layer.provide(ApiRateLimiter.layer.pipe(Layer.provide(Layer.succeed(SharedState, makeInProcessState())))),
     Layer.provideMerge(Audit.layer),
     Layer.provideMerge(Supervisor.layer),
     Layer.provideMerge(Metrics.layer),

@@ -56,7 +56,7 @@ const data = (overrides: Partial<BreakerPanelData> = {}): BreakerPanelData => ({
   canReset: true,
   passwordNeeded: false,
   csrfToken: "tok",
-  principalId: "u1",
+  personId: "u1",
   now: NOW,
   problem: undefined,
   ...overrides
@@ -215,9 +215,13 @@ describe("circuit breaker view", () => {
     expect(viewer).not.toContain("<form")
   })
 
-  it("asks for the password when the sign-in is old", () => {
-    const markup = breakerPanel(data({ passwordNeeded: true })).value
-    expect(markup).toMatch(/type="password" id="trip-global-password" name="password" required/)
+  it("asks for the password to reset when the sign-in is old, never to trip", () => {
+    const open = breakerPanel(data({ passwordNeeded: true })).value
+    expect(open).toContain('id="trip-global"')
+    expect(open).not.toContain('name="password"')
+    const halted = breakerPanel(data({ passwordNeeded: true, scopes: [tripped()] })).value
+    expect(halted).toMatch(/type="password" id="reset-global-password" name="password" required/)
+    expect(halted).not.toContain('id="trip-global-password"')
   })
 
   it("lists pending approvals with Approve for another operator's request only", () => {
@@ -233,11 +237,17 @@ describe("circuit breaker view", () => {
       approved_by: null,
       approved_at: null
     })
+    // r3: requested with an API key of u1's, which acts as u1.
+    const byKey: ResetRequest = {
+      ...request("r3", "k1"),
+      requested_by: { type: "api_key", id: "k1", name: "desk (key of u1)", person: "u1" }
+    }
     const markup = breakerPanel(
-      data({ scopes: [tripped()], pending: [request("r1", "u2"), request("r2", "u1")], principalId: "u1" })
+      data({ scopes: [tripped()], pending: [request("r1", "u2"), request("r2", "u1"), byKey], personId: "u1" })
     ).value
     expect(markup).toContain('action="/breaker/global/approvals/r1/approve"')
     expect(markup).not.toContain('action="/breaker/global/approvals/r2/approve"')
+    expect(markup).not.toContain('action="/breaker/global/approvals/r3/approve"')
     expect(markup).toContain("Your request: another operator must approve it.")
   })
 

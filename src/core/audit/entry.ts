@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
 import type { Principal } from "../auth/access.ts"
+import { canonicalJson } from "../json-bounds.ts"
 
 export const ActorType = Schema.Literals(["user", "api_key", "system", "anonymous"])
 export const Outcome = Schema.Literals(["success", "failure", "denied"])
@@ -14,6 +15,8 @@ export interface Actor {
   readonly type: typeof ActorType.Type
   readonly id: string
   readonly name: string
+  /** For an API key: the user it acts for (its owner). */
+  readonly person?: string
 }
 
 /** What a caller records; time and id are given by the database. */
@@ -51,20 +54,15 @@ export type AuditEntry = typeof AuditEntry.Type
 export const actorOf = (principal: Principal): Actor => ({
   type: principal.kind,
   id: principal.id,
-  name: principal.name
+  name: principal.name,
+  ...(principal.kind === "api_key" && principal.person !== undefined ? { person: principal.person } : {})
 })
 
-export const systemActor = (name: string): Actor => ({ type: "system", id: `system:${name}`, name })
+/** The person behind an actor: a user, or an API key's owner; none for the system or anonymous. */
+export const personOf = (actor: Actor): string | undefined =>
+  actor.type === "user" ? actor.id : actor.type === "api_key" ? actor.person : undefined
 
-/** JSON with object keys sorted at every level, so equal content always hashes the same. */
-export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`
-}
+export const systemActor = (name: string): Actor => ({ type: "system", id: `system:${name}`, name })
 
 /** The genesis value of the chain: the first seal's previous hash. */
 export const GENESIS_HASH = "0".repeat(64)

@@ -1,17 +1,21 @@
 /**
- * The real {@link AccessControl}: identifies the caller (a bearer token through
- * {@link ApiKeyAuthenticator}, else the session cookie), refuses cross-site state changes on every
+ * The real {@link AccessControl}: identifies the caller (on `/api/` a bearer token through
+ * {@link ApiKeyAuthenticator}, else the session cookie; console routes know sessions only), refuses cross-site state changes on every
  * route and token-less ones on cookie sessions, checks the route's permission, and writes an
- * `authz_denied` audit entry for every refusal.
+ * `authz_denied` audit entry for every refusal. An API key over its rate limit ({@link ApiRateLimiter})
+ * is refused 429 first, without an audit entry: a runaway client would flood the audit log.
  */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { type HttpServerRequest, UrlParams } from "effect/http"
+import type { SqlError } from "effect/sql"
 import { Audit } from "../audit/audit.ts"
 import { type Actor, actorOf } from "../audit/entry.ts"
-import { ServiceUnavailable } from "../http/errors.ts"
+import { isDatabaseOutage } from "../db/outage.ts"
+import { ServiceUnavailable, TooManyRequests } from "../http/errors.ts"
 import { RequestInfo } from "../http/request-info.ts"
 import {
   AccessControl,
+  type AccessControlShape,
   anonymous,
   CsrfRejected,
   Forbidden,
@@ -20,6 +24,7 @@ import {
   Unauthenticated
 } from "./access.ts"
 import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
+import { ApiRateLimiter } from "./api-rate-limit.ts"
 import { CSRF_FIELD, CSRF_HEADER, crossSiteReason, isStateChanging, tokensMatch } from "./csrf.ts"
 import { makeOutageCredentials } from "./outage-credentials.ts"
 import { principalOfSession, SESSION_COOKIE, Sessions } from "./sessions.ts"
@@ -46,22 +51,28 @@ export const AccessControlLive = Layer.effect(
     const sessions = yield* Sessions
     const apiKeys = yield* ApiKeyAuthenticator
     const audit = yield* Audit
+    const limiter = yield* ApiRateLimiter
 
     const outage = makeOutageCredentials()
     const noCredentials = Effect.succeed(undefined)
-    const sessionUnavailable = (cause: { readonly message: string }) =>
-      new ServiceUnavailable({ message: "sessions cannot be checked right now", details: { cause: cause.message } })
+    // The driver's words are logged with the answer, never sent to an unknown caller.
+    const sessionUnavailable = (error: SqlError.SqlError) =>
+      isDatabaseOutage(error)
+        ? Effect.fail(new ServiceUnavailable({ message: "sessions cannot be checked right now" }))
+        : Effect.die(error)
 
     // Runs on every request: plain combinators, no generator (see src/core/http/server.ts).
     const identifyFromStores = (
       bearer: string | undefined,
-      cookie: string | undefined
+      cookie: string | undefined,
+      fresh: boolean
     ): Effect.Effect<Principal | undefined, ServiceUnavailable> => {
       // A bearer token decides alone: a request is never half key, half cookie.
-      if (bearer !== undefined) return apiKeys.authenticate(Redacted.make(bearer))
+      if (bearer !== undefined)
+        return fresh ? apiKeys.authenticateFresh(Redacted.make(bearer)) : apiKeys.authenticate(Redacted.make(bearer))
       if (cookie === undefined) return noCredentials
       return sessions.resolve(cookie).pipe(
-        Effect.mapError(sessionUnavailable),
+        Effect.catch(sessionUnavailable),
         Effect.map((session) => (session === undefined ? undefined : principalOfSession(session)))
       )
     }
@@ -70,13 +81,20 @@ export const AccessControlLive = Layer.effect(
      * The caller, from the database; while it cannot be asked, a credential it verified within
      * the last minutes still stands (so an operator can trip the breaker during the outage).
      */
-    const identify = (request: HttpServerRequest.HttpServerRequest) => {
+    const credentialsOf = (request: HttpServerRequest.HttpServerRequest) => {
       const authorization = request.headers.authorization
-      const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+      // API keys work on the JSON API only; console pages and forms know sessions alone.
+      const bearer =
+        authorization === undefined || !request.url.startsWith("/api/") ? undefined : BEARER.exec(authorization)?.[1]
       const cookie = bearer === undefined ? request.cookies[SESSION_COOKIE] : undefined
       const credential = bearer !== undefined ? `bearer:${bearer}` : cookie
+      return { bearer, cookie, credential }
+    }
+
+    const identifyWith = (request: HttpServerRequest.HttpServerRequest, fresh: boolean) => {
+      const { bearer, cookie, credential } = credentialsOf(request)
       if (credential === undefined) return noCredentials
-      return Effect.matchEffect(identifyFromStores(bearer, cookie), {
+      return Effect.matchEffect(identifyFromStores(bearer, cookie, fresh), {
         onSuccess: (principal) =>
           Effect.clockWith((clock) => {
             if (principal === undefined) outage.forget(credential)
@@ -97,6 +115,26 @@ export const AccessControlLive = Layer.effect(
           })
       })
     }
+
+    const identify = (request: HttpServerRequest.HttpServerRequest) => identifyWith(request, false)
+
+    /** Recent rechecks by credential: streams of one key or session share one query a second. */
+    const rechecked = new Map<string, { readonly at: number; readonly principal: Principal | undefined }>()
+    const RECHECK_SHARED_MS = 1000
+    const recheck = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.clockWith((clock) => {
+        const { credential } = credentialsOf(request)
+        if (credential === undefined) return noCredentials
+        const now = clock.currentTimeMillisUnsafe()
+        const hit = rechecked.get(credential)
+        if (hit !== undefined && now - hit.at < RECHECK_SHARED_MS) return Effect.succeed(hit.principal)
+        return Effect.tap(identifyWith(request, true), (principal) =>
+          Effect.sync(() => {
+            if (rechecked.size > 10_000) rechecked.clear()
+            rechecked.set(credential, { at: now, principal })
+          })
+        )
+      })
 
     /** Audits the refusal, then fails with `error`. A failed audit write is logged, never a reason to allow. */
     const deny = <E>(
@@ -187,13 +225,24 @@ export const AccessControlLive = Layer.effect(
           )
       })
 
+    const checks = (request: HttpServerRequest.HttpServerRequest, access: RequiredAccess, principal?: Principal) =>
+      isStateChanging(request.method)
+        ? Effect.andThen(checkStateChange(request, access, principal), () => permit(request, access, principal))
+        : permit(request, access, principal)
+
     const authorize = (request: HttpServerRequest.HttpServerRequest, access: RequiredAccess) =>
       Effect.flatMap(identify(request), (principal) =>
-        isStateChanging(request.method)
-          ? Effect.andThen(checkStateChange(request, access, principal), () => permit(request, access, principal))
-          : permit(request, access, principal)
+        // The same count as the fast lane's; console sessions are not limited.
+        principal?.kind !== "api_key" || limiter.limitPerMinute === 0
+          ? checks(request, access, principal)
+          : Effect.clockWith((clock): ReturnType<AccessControlShape["authorize"]> => {
+              const wait = limiter.take(principal.id, clock.currentTimeMillisUnsafe())
+              return wait === undefined
+                ? checks(request, access, principal)
+                : Effect.fail(new TooManyRequests({ message: limiter.message, retryAfterSeconds: wait }))
+            })
       )
 
-    return AccessControl.of({ identify, authorize })
+    return AccessControl.of({ identify, recheck, authorize })
   })
 )

@@ -6,7 +6,7 @@
  */
 import { Context, type Effect, Schema } from "effect"
 import type { HttpServerError, HttpServerRequest } from "effect/http"
-import type { ServiceUnavailable } from "../http/errors.ts"
+import type { ServiceUnavailable, TooManyRequests } from "../http/errors.ts"
 import type { Permission } from "./permissions.ts"
 import type { Role } from "./roles.ts"
 
@@ -28,6 +28,8 @@ export interface Principal {
   readonly permissions: ReadonlySet<Permission>
   /** A user's role (API keys have scopes instead). */
   readonly role?: Role
+  /** The user behind the principal: the user, or an API key's owner (a key acts as its owner). */
+  readonly person?: string
   readonly email?: string
   /** Present when the principal came from a session cookie (not from a bearer key). */
   readonly session?: SessionFacts
@@ -61,16 +63,31 @@ export interface AccessControlShape {
     request: HttpServerRequest.HttpServerRequest
   ) => Effect.Effect<Principal | undefined, ServiceUnavailable>
   /**
-   * Identifies the caller, refuses cross-site or token-less state changes, and checks the
-   * permission (a public route gets the caller or {@link anonymous}). Every denial is audited.
+   * For long-lived answers (event streams): the request's caller as the stores know it now,
+   * without the cache of verified API keys, so a revoked key, an ended session or a removed
+   * permission is seen. Answers for one credential are shared for a second, so a thousand streams
+   * of one key cost one query. While the database is down, as `identify`.
+   */
+  readonly recheck: (
+    request: HttpServerRequest.HttpServerRequest
+  ) => Effect.Effect<Principal | undefined, ServiceUnavailable>
+  /**
+   * Identifies the caller, refuses an API key over its rate limit (429, not audited: a flood
+   * would flood the audit log), refuses cross-site or token-less state changes, and checks the
+   * permission (a public route gets the caller or {@link anonymous}). Every other denial is audited.
    */
   readonly authorize: (
     request: HttpServerRequest.HttpServerRequest,
     access: RequiredAccess
   ) => Effect.Effect<
     Principal,
-    // HttpServerError: the form body (which may carry the CSRF token) could not be read.
-    Unauthenticated | Forbidden | CsrfRejected | ServiceUnavailable | HttpServerError.HttpServerError
+    | Unauthenticated
+    | Forbidden
+    | CsrfRejected
+    | TooManyRequests
+    | ServiceUnavailable
+    // The form body (which may carry the CSRF token) could not be read.
+    | HttpServerError.HttpServerError
   >
 }
 

@@ -15,6 +15,14 @@ export interface ApiKeyAuthenticatorShape {
    */
   readonly authenticate: (token: Redacted.Redacted<string>) => Effect.Effect<Principal | undefined, ServiceUnavailable>
   /**
+   * Like `authenticate`, but always asks the database (the cache of verified keys is refreshed,
+   * not read): for long-lived answers such as event streams, which must end soon after a revocation
+   * made by another replica too.
+   */
+  readonly authenticateFresh: (
+    token: Redacted.Redacted<string>
+  ) => Effect.Effect<Principal | undefined, ServiceUnavailable>
+  /**
    * Forgets every key verified so far, so the next use asks the database again. Called after a
    * change that takes rights from a key (revocation, the owner's role or enabled state).
    */

@@ -9,6 +9,7 @@ import { Clock, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Audit } from "../audit/audit.ts"
 import type { Actor } from "../audit/entry.ts"
+import { isDatabaseOutage } from "../db/outage.ts"
 import { BadRequest, NotFound, ServiceUnavailable } from "../http/errors.ts"
 import type { Principal } from "./access.ts"
 import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
@@ -257,6 +258,7 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
         const principal: Principal = {
           kind: "api_key",
           id: row.id,
+          person: row.owner_id,
           name: `${row.name} (key of ${row.owner_name})`,
           permissions
         }
@@ -266,8 +268,13 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
         }
         return principal
       }).pipe(
+        // Only a lost database is "cannot check"; any other SQL error is a bug (500).
         Effect.catchTag("SqlError", (error) =>
-          Effect.fail(new ServiceUnavailable({ message: `API keys cannot be checked: ${error.message}` }))
+          isDatabaseOutage(error)
+            ? Effect.fail(
+                new ServiceUnavailable({ message: "API keys cannot be checked: the database is unreachable" })
+              )
+            : Effect.die(error)
         )
       )
 
@@ -290,6 +297,11 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
             verified.delete(tokenHash)
           }
           return lookup(text, tokenHash, now)
+        }),
+      authenticateFresh: (token) =>
+        Effect.clockWith((clock) => {
+          const text = Redacted.value(token)
+          return lookup(text, hash("sha256", text, "base64"), clock.currentTimeMillisUnsafe())
         }),
       forgetVerified: Effect.sync(() => {
         generation++

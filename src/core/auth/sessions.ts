@@ -16,7 +16,10 @@ export const SESSION_COOKIE = "__Host-breakwater_session"
 /** `__Host-` demands Secure, Path=/ and no Domain; Strict keeps the cookie off cross-site requests. */
 export const SESSION_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: "strict", path: "/" } as const
 
-/** Failed logins are kept a day (longer than any lockout window); the audit log keeps them for good. */
+/**
+ * Failed sign-ins (per account and address, and those of unknown identifiers) are kept a day,
+ * longer than any throttling window; the audit log keeps them for good.
+ */
 const FAILURE_RETENTION_MINUTES = 24 * 60
 
 /** 32 random bytes in base64url: exactly 43 characters. */
@@ -77,6 +80,7 @@ export const revokeUserSessions = (userId: string): Effect.Effect<number, SqlErr
 export const principalOfSession = (session: ActiveSession): Principal => ({
   kind: "user",
   id: session.user.id,
+  person: session.user.id,
   name: session.user.displayName,
   email: session.user.email,
   role: session.user.role,

@@ -86,13 +86,28 @@ export const makeBreakerContext = Effect.gen(function* () {
     inDatabase(sql.withTransaction(effect))
 
   const stateValue = { OPEN: 0, TRIPPED: 1, QUIET_PERIOD: 2 } as const
-  const remember = (record: BreakerRecord, now: number, pending = false) => {
+  /**
+   * What readers are told of a scope from now on. `pending`: a trip not yet in PostgreSQL;
+   * `unsettled`: why PostgreSQL refused it (it then stays tripped until a reset settles it).
+   */
+  const remember = (record: BreakerRecord, now: number, pending = false, unsettled?: string) => {
     const current = known.get(record.scope)
     // A late echo of an older version never overwrites a newer one.
     if (current !== undefined && current.record.version > record.version && !current.pending) return
-    known.set(record.scope, { record, confirmedAt: now, pending })
+    known.set(record.scope, { record, confirmedAt: now, pending, ...(unsettled === undefined ? {} : { unsettled }) })
     stateGauge.set({ scope: record.scope }, stateValue[record.state])
   }
+
+  /**
+   * A scope held tripped in memory by a trip that is not in PostgreSQL (queued, or refused by it):
+   * the truth read from PostgreSQL must not overwrite it, or readers would see it open.
+   */
+  const held = (scope: string): Known | undefined => {
+    const entry = known.get(scope)
+    return entry?.pending === true ? entry : undefined
+  }
+  /** The held scope stays as it is, confirmed again (it is the fail-closed answer). */
+  const confirmHeld = (entry: Known, now: number) => known.set(entry.record.scope, { ...entry, confirmedAt: now })
 
   /** Hands a change to local streams once, whether it came from here or from the channel. */
   const deliver = (change: BreakerChange) => {
@@ -169,6 +184,8 @@ export const makeBreakerContext = Effect.gen(function* () {
     inDatabase,
     transaction,
     remember,
+    held,
+    confirmHeld,
     deliver,
     announce,
     afterCommit,

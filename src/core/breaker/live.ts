@@ -10,7 +10,7 @@ import { Clock, Effect, Layer, Stream } from "effect"
 import type { Actor } from "../audit/entry.ts"
 import { Supervisor } from "../supervisor.ts"
 import { makeBreakerContext } from "./context.ts"
-import { ScopeExists, ScopeNotFound, StoresUnhealthy } from "./errors.ts"
+import { ScopeExists, ScopeNotFound } from "./errors.ts"
 import { databaseErrors } from "./guards.ts"
 import { type BreakerSettings, type BreakerView, GLOBAL_SCOPE } from "./model.ts"
 import { publishChange } from "./publication.ts"
@@ -46,6 +46,10 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
 
       const { reset, approve } = makeResets({
         audit,
+        unsettled: (scope) => {
+          const entry = known.get(scope)
+          return entry?.unsettled === undefined ? undefined : { record: entry.record, problem: entry.unsettled }
+        },
         storesHealthy: ctx.storesHealthy,
         transaction,
         settings,
@@ -120,11 +124,7 @@ export const makeCircuitBreakerLayer = (options: BreakerOptions) =>
           Effect.catchReason("SqlError", "UniqueViolation", () =>
             Effect.fail(new ScopeExists({ message: `the breaker scope ${scope} exists` }))
           ),
-          Effect.catchTag("SqlError", (e) =>
-            Effect.fail(
-              new StoresUnhealthy({ message: `the database could not be written: ${e.message}`, details: {} })
-            )
-          )
+          databaseErrors
         )
         remember(record, now)
         yield* announce({ type: "scope_created", record }, record)

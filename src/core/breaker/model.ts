@@ -31,7 +31,9 @@ export type TripSource = typeof TripSource.Type
 export const ActorJson = Schema.Struct({
   type: Schema.Literals(["user", "api_key", "system", "anonymous"]),
   id: Schema.String,
-  name: Schema.String
+  name: Schema.String,
+  /** For an API key: the user it acts for (its owner). Four-eyes compares people, not keys. */
+  person: Schema.optionalKey(Schema.String)
 })
 export type ActorJson = typeof ActorJson.Type
 

@@ -14,6 +14,11 @@ export interface Known {
   readonly confirmedAt: number
   /** A trip accepted while PostgreSQL was down, not yet written to it. */
   readonly pending: boolean
+  /**
+   * Why that trip cannot be written (PostgreSQL refused it, not only was down): the scope stays
+   * tripped until an operator resets it.
+   */
+  readonly unsettled?: string
 }
 
 const isFresh = (known: Known | undefined, now: number): known is Known =>
@@ -64,10 +69,13 @@ export const viewOf = (
     trading_allowed: effective === "OPEN" || effective === "QUIET_PERIOD",
     halted_by: haltedByGlobal ? GLOBAL_SCOPE : null,
     as_of: new Date(known.confirmedAt).toISOString(),
-    warning: known.pending
-      ? "tripped while the database was unreachable: published, and written to the database when it returns"
-      : globalState === "UNKNOWN" && scope !== GLOBAL_SCOPE
-        ? "the global breaker's state is unknown: treat as tripped"
-        : null
+    warning:
+      known.unsettled !== undefined
+        ? `an accepted trip could not be written to the database (${known.unsettled}): the scope stays tripped until an operator resets it`
+        : known.pending
+          ? "tripped while the database was unreachable: published, and written to the database when it returns"
+          : globalState === "UNKNOWN" && scope !== GLOBAL_SCOPE
+            ? "the global breaker's state is unknown: treat as tripped"
+            : null
   }
 }

@@ -8,7 +8,8 @@ import { randomUUID } from "node:crypto"
 import { Clock, Effect } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { AuditShape } from "../audit/audit.ts"
-import type { Actor } from "../audit/entry.ts"
+import { type Actor, personOf } from "../audit/entry.ts"
+import { storableText } from "../json-bounds.ts"
 import {
   ApprovalClosed,
   ApprovalNotFound,
@@ -43,21 +44,46 @@ export interface ResetDeps {
   readonly settings: Effect.Effect<BreakerSettings, import("effect/sql").SqlError.SqlError>
   readonly onCommitted: (record: BreakerRecord, change: BreakerChange, now: number) => Effect.Effect<void>
   readonly onRequested: (change: BreakerChange) => Effect.Effect<void>
+  /**
+   * A scope held tripped by an accepted trip the database refused (see `trips.ts`): readers are
+   * told this record; a reset settles it like any trip.
+   */
+  readonly unsettled: (scope: string) => { readonly record: BreakerRecord; readonly problem: string } | undefined
 }
 
-/** The checks every reset (and approval) passes against the record it read. */
-const resettable = (before: BreakerRecord | undefined, scope: string, now: number, expected?: number) =>
+/** Refuses a change by nobody in particular where four-eyes needs a person. */
+const namedPerson = (actor: Actor, what: string) =>
+  personOf(actor) === undefined
+    ? Effect.fail(
+        new ApprovalRefused({
+          message: `${what} needs a named person (a signed-in user, an API key acting for its owner, or the CLI with --as EMAIL)`
+        })
+      )
+    : Effect.void
+
+/**
+ * The checks every reset (and approval) passes against the record it read. A scope held tripped
+ * by an unsettled trip counts as tripped (at the version readers were told).
+ */
+const resettable = (
+  before: BreakerRecord | undefined,
+  scope: string,
+  now: number,
+  expected: number | undefined,
+  unsettled: BreakerRecord | undefined
+) =>
   Effect.gen(function* () {
     if (before === undefined) return yield* new ScopeNotFound({ message: `there is no breaker scope ${scope}` })
-    if (before.state !== "TRIPPED")
+    if (before.state !== "TRIPPED" && unsettled === undefined)
       return yield* new NotTripped({
         message: `the breaker ${scope} is ${before.state}, not TRIPPED: nothing to reset`,
         details: { state: before.state, version: before.version }
       })
-    if (expected !== undefined && expected !== before.version)
+    const shown = unsettled?.version ?? before.version
+    if (expected !== undefined && expected !== shown)
       return yield* new VersionConflict({
-        message: `the breaker ${scope} is at version ${before.version}, not ${expected}: read it again`,
-        details: { version: before.version }
+        message: `the breaker ${scope} is at version ${shown}, not ${expected}: read it again`,
+        details: { version: shown }
       })
     const since = before.reset_at === null ? Number.POSITIVE_INFINITY : (now - Date.parse(before.reset_at)) / 1000
     if (since < RESET_INTERVAL_SECONDS)
@@ -71,6 +97,21 @@ const resettable = (before: BreakerRecord | undefined, scope: string, now: numbe
 export const makeResets = (deps: ResetDeps) => {
   const { audit, transaction } = deps
 
+  /** What a reset of a scope held by an unsettled trip records about that trip. */
+  const settling = (scope: string): Record<string, unknown> => {
+    const held = deps.unsettled(scope)
+    if (held === undefined) return {}
+    const r = held.record
+    return {
+      settles_unwritten_trip: {
+        tripped_at: r.tripped_at,
+        tripped_by: r.tripped_by === null ? null : storableText(r.tripped_by.name),
+        reason: r.trip_reason === null ? null : storableText(r.trip_reason.slice(0, 2000)),
+        problem: storableText(held.problem)
+      }
+    }
+  }
+
   /** The reset itself, inside a transaction: compare-and-set, history, audit. */
   const applyReset = (
     before: BreakerRecord,
@@ -81,7 +122,9 @@ export const makeResets = (deps: ResetDeps) => {
   ) =>
     Effect.gen(function* () {
       const quiet = (yield* deps.settings).quiet_period_seconds
-      const record = resetTo(before, actor, now, quiet)
+      // Over a held scope the new version follows the one readers were told, not the stored one.
+      const shown = deps.unsettled(before.scope)?.record.version ?? before.version
+      const record = resetTo({ ...before, version: Math.max(shown, before.version) }, actor, now, quiet)
       if (!(yield* Store.compareAndSet(record, before.version)))
         return yield* new VersionConflict({
           message: `another change to the breaker ${before.scope} won: read it again`,
@@ -100,7 +143,7 @@ export const makeResets = (deps: ResetDeps) => {
         source: null,
         actor,
         reason,
-        details: { quiet_period_seconds: quiet, ...details },
+        details: { quiet_period_seconds: quiet, ...settling(before.scope), ...details },
         at: new Date(now).toISOString()
       })
       return { record, transition }
@@ -129,10 +172,12 @@ export const makeResets = (deps: ResetDeps) => {
           yield* Store.readScope(input.scope, now),
           input.scope,
           now,
-          input.expectedVersion
+          input.expectedVersion,
+          deps.unsettled(input.scope)?.record
         )
         const settings = yield* deps.settings
         if (settings.reset_approvals === 2) {
+          yield* namedPerson(input.actor, "a reset that another operator must approve")
           const request = yield* Store.insertRequest({
             id: randomUUID(),
             scope: input.scope,
@@ -215,18 +260,26 @@ export const makeResets = (deps: ResetDeps) => {
           })
         if (Date.parse(request.expires_at) <= now)
           return yield* closed(request, "expired", `the reset request expired at ${request.expires_at}`)
-        if (request.requested_by.id === input.actor.id)
+        // Four-eyes compares people: an API key acts as its owner, the CLI as the user named by --as.
+        yield* namedPerson(input.actor, "an approval")
+        const requester = personOf(request.requested_by)
+        if (requester === undefined || requester === personOf(input.actor))
           return yield* new ApprovalRefused({
-            message: "a reset must be approved by a different operator than the one who requested it"
+            message: "a reset must be approved by a different person than the one who requested it"
           })
         const before = yield* Store.readScope(input.scope, now)
-        if (before === undefined || before.state !== "TRIPPED" || before.version !== request.base_version)
+        const unsettled = deps.unsettled(input.scope)?.record
+        if (
+          before === undefined ||
+          (before.state !== "TRIPPED" && unsettled === undefined) ||
+          before.version !== request.base_version
+        )
           return yield* closed(
             request,
             "superseded",
             "the breaker changed since the reset was requested (tripped again or reset): request a new reset"
           )
-        yield* resettable(before, input.scope, now)
+        yield* resettable(before, input.scope, now, undefined, unsettled)
         const done = yield* applyReset(before, input.actor, request.reason, now, {
           request_id: request.id,
           requested_by: request.requested_by,

@@ -76,7 +76,14 @@ export interface VerificationReport {
   readonly opened: ReadonlyArray<string>
 }
 
-export type ResetError = ScopeNotFound | NotTripped | VersionConflict | ResetRateLimited | StoresUnhealthy
+export type ResetError =
+  | ScopeNotFound
+  | NotTripped
+  | VersionConflict
+  | ResetRateLimited
+  | StoresUnhealthy
+  /** With two approvals required, the request names no person (a system actor). */
+  | ApprovalRefused
 
 export interface CircuitBreakerShape {
   /** Every scope, `global` first; each `UNKNOWN` when it cannot be read. */

@@ -5,8 +5,11 @@
  * `reconcilePending` writes the queue when the database answers again.
  */
 import { randomUUID } from "node:crypto"
-import { Clock, Effect, Option } from "effect"
+import { Cause, Clock, Effect, Option } from "effect"
 import type { AuditEntryInput } from "../audit/entry.ts"
+import { isDatabaseDown } from "../db/outage.ts"
+import { sqlErrorDetail } from "../db/sql-error.ts"
+import { storableText } from "../json-bounds.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
 import { ScopeNotFound } from "./errors.ts"
@@ -15,6 +18,22 @@ import { readPublished } from "./publication.ts"
 import type { TripInput, TripOutcome } from "./service.ts"
 import * as Store from "./store.ts"
 import { blankRecord, tripped } from "./transitions.ts"
+
+/** Why the database refused a statement, or undefined when it was down (or the failure is not its). */
+const refusal = (cause: Cause.Cause<unknown>): string | undefined => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  if (failure !== undefined && isDatabaseDown(failure.error)) return undefined
+  const error = failure?.error ?? Cause.squash(cause)
+  return `the database refused it: ${sqlErrorDetail(error).slice(0, 200)}`
+}
+
+/** A trip in the form the database must take, for a second attempt after a refusal. */
+const storableTrip = (input: TripInput, refused: string): TripInput => ({
+  ...input,
+  reason: storableText(input.reason),
+  details: { withheld: storableText(`the trip's details could not be stored (${refused})`) },
+  actor: { ...input.actor, id: storableText(input.actor.id), name: storableText(input.actor.name) }
+})
 
 export const makeTrips = (ctx: BreakerContext) => {
   const { sql, audit, shared, known, pendingTrips, inDatabase, remember, announce, afterCommit } = ctx
@@ -135,36 +154,75 @@ export const makeTrips = (ctx: BreakerContext) => {
       const published = yield* afterCommit(record, transition, now)
       return { record, changed, persisted: true, published } satisfies TripOutcome
     }
-    const failure = attempt.cause.reasons.find((r) => r._tag === "Fail")
+    const failure = attempt.cause.reasons.find(Cause.isFailReason)
     if (failure !== undefined && failure.error instanceof ScopeNotFound) return yield* failure.error
+    // Only a database that cannot be reached sends the trip down the no-database path. One that
+    // answered and refused the statement is a bug (input is checked at the boundary): 500.
+    if (failure === undefined || !isDatabaseDown(failure.error)) return yield* Effect.die(Cause.squash(attempt.cause))
     yield* Effect.logWarning("breaker trip could not be written to the database", attempt.cause)
     trips.inc({ scope: input.scope, source: input.source })
     return yield* tripWithoutDatabase(input, now)
   })
+
+  const reconciledExtra = (at: number) => ({
+    accepted_while_database_down: true,
+    accepted_at: new Date(at).toISOString()
+  })
+
+  /**
+   * Writes a trip accepted while the database was down. Refused by the database (not merely
+   * unreachable), it is written once more in a form it must take (text made storable, details
+   * withheld); refused again, it is `unsettled`: its scope stays tripped for every reader, the
+   * problem is logged at error level and shown, and a reset settles it.
+   */
+  const writeAccepted = (input: TripInput, at: number, extra: Record<string, unknown>) =>
+    Effect.gen(function* () {
+      const first = yield* Effect.exit(tripInDatabase(input, at, extra))
+      if (first._tag === "Success") return { _tag: "Written", ...first.value } as const
+      const refused = refusal(first.cause)
+      if (refused === undefined) return { _tag: "Down", cause: first.cause } as const
+      const second = yield* Effect.exit(
+        tripInDatabase(storableTrip(input, refused), at, { ...extra, original_refused: refused })
+      )
+      if (second._tag === "Success") return { _tag: "Written", ...second.value } as const
+      const refusedAgain = refusal(second.cause)
+      if (refusedAgain === undefined) return { _tag: "Down", cause: second.cause } as const
+      return { _tag: "Refused", problem: refusedAgain, cause: second.cause } as const
+    })
+
+  /** Marks a trip the database will not take: its scope stays tripped until a reset settles it. */
+  const settleLater = (record: BreakerRecord, problem: string, cause: Cause.Cause<unknown>) =>
+    Effect.gen(function* () {
+      remember(record, yield* Clock.currentTimeMillis, true, problem)
+      yield* Effect.logError(
+        `breaker ${record.scope}: an accepted trip cannot be written to the database (${problem}); the scope stays tripped until an operator resets it`,
+        cause
+      )
+    })
 
   /** Writes the trips accepted while the database was down, oldest first. */
   const reconcilePending = Effect.gen(function* () {
     let done = 0
     while (pendingTrips.length > 0) {
       const next = pendingTrips[0]!
-      const written = yield* Effect.exit(
-        tripInDatabase(next.input, next.at, {
-          accepted_while_database_down: true,
-          accepted_at: new Date(next.at).toISOString()
-        })
-      )
-      if (written._tag === "Failure") {
-        // A scope deleted meanwhile cannot exist (scopes are never deleted); anything else: retry later.
+      const written = yield* writeAccepted(next.input, next.at, reconciledExtra(next.at))
+      if (written._tag === "Down") {
         yield* Effect.logWarning("breaker: reconciling a trip failed, retrying next pass", written.cause)
         break
       }
       pendingTrips.shift()
-      done++
       const now = yield* Clock.currentTimeMillis
-      yield* afterCommit(written.value.record, written.value.transition, now)
+      if (written._tag === "Refused") {
+        const record =
+          known.get(next.input.scope)?.record ?? tripped(blankRecord(next.input.scope, now), next.input, next.at, now)
+        yield* settleLater(record, written.problem, written.cause)
+        continue
+      }
+      done++
+      yield* afterCommit(written.record, written.transition, now)
     }
     return done
   })
 
-  return { trip, tripInDatabase, reconcilePending }
+  return { trip, tripInDatabase, writeAccepted, settleLater, reconcilePending }
 }

@@ -16,9 +16,21 @@ import { quietEnded } from "./transitions.ts"
 import type { makeTrips } from "./trips.ts"
 
 export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeTrips>) => {
-  const { audit, shared, known, lastVerified, publishing, inDatabase, transaction, remember, deliver, afterCommit } =
-    ctx
-  const { tripInDatabase, reconcilePending } = trips
+  const {
+    audit,
+    shared,
+    known,
+    lastVerified,
+    publishing,
+    inDatabase,
+    transaction,
+    remember,
+    held,
+    confirmHeld,
+    deliver,
+    afterCommit
+  } = ctx
+  const { writeAccepted, settleLater, reconcilePending } = trips
 
   /** QUIET_PERIOD → OPEN for every scope whose quiet period has passed. */
   const endQuietPeriods = (truth: ReadonlyArray<BreakerRecord>, now: number) =>
@@ -70,13 +82,15 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
     Effect.gen(function* () {
       const repaired: Array<string> = []
       let reconciled = 0
+      // A scope held tripped by a trip that is not in PostgreSQL publishes what readers are told.
+      const expected = truth.map((record) => held(record.scope)?.record ?? record)
       const copies = yield* readPublishedRaw(
         shared,
-        truth.map((r) => r.scope)
+        expected.map((r) => r.scope)
       )
       // The usual case, every second for every scope: the copy is exact. Only a difference is
       // decoded, and not while this process's own publication of the scope is on its way.
-      const differing = truth.flatMap((record, i) => {
+      const differing = expected.flatMap((record, i) => {
         const published = copies[i] ?? Option.none()
         return publishing.has(record.scope) || (Option.isSome(published) && published.value === recordJson(record))
           ? []
@@ -92,6 +106,11 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
         )).map((r) => [r.scope, r])
       )
       for (const { scope, published } of differing) {
+        const holding = held(scope)
+        if (holding !== undefined) {
+          if (yield* shared.setIfUnchanged(stateKey(scope), published, recordJson(holding.record))) repaired.push(scope)
+          continue
+        }
         const record = fresh.get(scope)
         // Scopes are never deleted; a row that vanished is not for the verifier to publish.
         if (record === undefined) continue
@@ -106,7 +125,8 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
         ) {
           // Another process published a trip while the database was down: write it, never undo it.
           const p = copy.value
-          reconciled += yield* tripInDatabase(
+          const at = p.tripped_at === null ? now : Date.parse(p.tripped_at)
+          const written = yield* writeAccepted(
             {
               scope: record.scope,
               reason: p.trip_reason ?? "tripped while the database was unreachable",
@@ -114,15 +134,14 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
               source: p.trip_source ?? "manual",
               actor: p.tripped_by ?? { type: "system", id: "system:unknown", name: "unknown" }
             },
-            p.tripped_at === null ? now : Date.parse(p.tripped_at),
+            at,
             { accepted_while_database_down: true, accepted_at: p.tripped_at }
-          ).pipe(
-            Effect.flatMap(({ record: r, transition }) => afterCommit(r, transition, now)),
-            Effect.as(1),
-            Effect.catchCause((cause) =>
-              Effect.as(Effect.logWarning("breaker: a published trip could not be written yet, retrying", cause), 0)
-            )
           )
+          if (written._tag === "Written") {
+            yield* afterCommit(written.record, written.transition, now)
+            reconciled++
+          } else if (written._tag === "Refused") yield* settleLater(p, written.problem, written.cause)
+          else yield* Effect.logWarning("breaker: a published trip could not be written yet, retrying", written.cause)
           continue
         }
         // Only over the copy just read: a publication that lands meanwhile is newer than this truth.
@@ -141,7 +160,8 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
       const copies = yield* readPublishedRaw(shared, scopes).pipe(Effect.orElseSucceed(() => []))
       for (const [i, scope] of scopes.entries()) {
         const record = Option.flatMap(copies[i] ?? Option.none(), decodeRecord)
-        if (Option.isSome(record)) remember(record.value, now, known.get(scope)?.pending ?? false)
+        const entry = known.get(scope)
+        if (Option.isSome(record)) remember(record.value, now, entry?.pending ?? false, entry?.unsettled)
       }
       return { truthRead: false, publishedChecked: false, repaired: [], reconciled: 0, opened: [] }
     }
@@ -154,7 +174,12 @@ export const makeVerifier = (ctx: BreakerContext, trips: ReturnType<typeof makeT
     reconciled += checked._tag === "Success" ? checked.value.reconciled : 0
     const opened = yield* endQuietPeriods(truth.value, now).pipe(Effect.orElseSucceed(() => []))
     const latest = reconciled > 0 || opened.length > 0 ? yield* read : truth
-    if (latest._tag === "Success") for (const record of latest.value) remember(record, now)
+    if (latest._tag === "Success")
+      for (const record of latest.value) {
+        const holding = held(record.scope)
+        if (holding === undefined) remember(record, now)
+        else confirmHeld(holding, now)
+      }
     if (checked._tag === "Success") for (const record of truth.value) lastVerified.set(record.scope, now)
     else yield* Effect.logWarning("breaker: the published copy could not be checked", checked.cause)
     return { truthRead: true, publishedChecked: checked._tag === "Success", repaired, reconciled, opened }
