@@ -21,6 +21,8 @@ export interface ApiKeysPageData {
   /** A key just created: its one and only display. */
   readonly created?: { readonly id: string; readonly plaintext: string }
   readonly now: number
+  /** The session signed in more than the re-authentication window ago: revoking asks for the password. */
+  readonly passwordNeeded: boolean
 }
 
 const state = (k: ApiKeyRow, now: number) =>
@@ -54,7 +56,11 @@ ${
 <td>${state(k, d.now)}</td>
 <td>${
           k.revokedAt === null
-            ? html`<form method="post" action="/admin/api-keys/${k.id}/revoke">${csrfInput(d.csrfToken)}<button type="submit" class="secondary">Revoke</button></form>`
+            ? html`<form method="post" action="/admin/api-keys/${k.id}/revoke" class="inline">${csrfInput(d.csrfToken)}${
+                d.passwordNeeded
+                  ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm revoking ${k.name}" autocomplete="current-password" required>`
+                  : ""
+              }<button type="submit" class="secondary">Revoke</button></form>`
             : ""
         }</td>
 </tr>`

@@ -1,8 +1,8 @@
 /**
  * The Circuit Breaker page: the page an operator opens in an incident. Each scope's state is shown
  * large and in words (a state that cannot be read is shown as halted: fail closed), with who tripped
- * it, when and why; the forms ask for a reason, an explicit acknowledgement and, when the sign-in
- * is old, the password. `#breaker-panel` is also served alone: the page re-fetches it whenever the
+ * it, when and why; the forms ask for a reason, an explicit acknowledgement and, for a reset or an
+ * approval when the sign-in is old, the password (a trip never asks for it). `#breaker-panel` is also served alone: the page re-fetches it whenever the
  * breaker's event stream reports a change, so it stays current without a reload.
  */
 import type { BreakerSettings, BreakerView, ResetRequest, Transition } from "../../src/core/breaker/model.ts"
@@ -38,8 +38,8 @@ export interface BreakerPanelData {
   /** The session signed in more than the re-authentication window ago: forms ask for the password. */
   readonly passwordNeeded: boolean
   readonly csrfToken: string
-  /** The signed-in principal's id: their own reset requests get no Approve button. */
-  readonly principalId: string
+  /** The signed-in person's user id: their own reset requests (by any key of theirs too) get no Approve button. */
+  readonly personId: string
   readonly now: number
   readonly problem: FormProblem | undefined
 }
@@ -179,7 +179,6 @@ ${csrfInput(d.csrfToken)}
 <legend>Trip <strong>${v.scope}</strong>: halt trading</legend>
 ${reasonField(id, "Reason (at least 20 characters): what is wrong?", problem)}
 ${acknowledgeField(id, `I understand that this halts trading ${scopeWords(v.scope)} until it is reset.`, problem)}
-${passwordField(id, d, problem)}
 </fieldset>
 ${problemMessage(id, problem)}
 <button type="submit" class="breaker-trip">Trip ${v.scope}</button>
@@ -261,7 +260,8 @@ ${showReset ? resetForm(v, d) : ""}
 const approveCell = (r: ResetRequest, d: BreakerPanelData): Html => {
   if (!d.canReset) return html``
   const problem = problemFor(d, r.scope, "approve", r.id)
-  if (r.requested_by.id === d.principalId)
+  const requester = r.requested_by.type === "user" ? r.requested_by.id : r.requested_by.person
+  if (requester === d.personId)
     return html`<small>Your request: another operator must approve it.</small>${problemMessage(`approve-${r.id}`, problem)}`
   const id = `approve-${r.id}`
   return html`<form ${formAttributes(`${scopePath(r.scope)}/approvals/${encodeURIComponent(r.id)}/approve`, id, "approve")} class="breaker-form breaker-approve-form">

@@ -1,7 +1,7 @@
 /**
  * The user administration page: every user with role, state and last session activity, and the
- * forms to change a role (with the admin's password when re-authentication is due), disable or
- * enable, and end sessions.
+ * forms to change a role, disable or enable, and end sessions (each with the admin's password
+ * when re-authentication is due).
  */
 
 import { csrfInput } from "../csrf.ts"
@@ -32,9 +32,14 @@ export interface UsersPageData {
   readonly notice: UserNotice | undefined
   readonly csrfToken: string
   readonly currentUserId: string
-  /** Whether a role change will ask for the password (the session signed in long enough ago). */
+  /** Whether changes will ask for the password (the session signed in long enough ago). */
   readonly passwordNeeded: boolean
 }
+
+const passwordInput = (data: UsersPageData, label: string): Html | string =>
+  data.passwordNeeded
+    ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm: ${label}" autocomplete="current-password" required>`
+    : ""
 
 const roleForm = (
   user: UserRow,
@@ -44,11 +49,7 @@ ${csrfInput(data.csrfToken)}
 <select name="role" aria-label="Role of ${user.email}">
 ${data.roles.map((r) => html`<option value="${r}"${r === user.role ? " selected" : ""}>${r}</option>`)}
 </select>
-${
-  data.passwordNeeded
-    ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm" autocomplete="current-password" required>`
-    : ""
-}
+${passwordInput(data, `change the role of ${user.email}`)}
 <button type="submit" class="secondary">Change role</button>
 </form>`
 
@@ -56,15 +57,15 @@ const actionForm = (
   user: UserRow,
   action: string,
   label: string,
-  csrfToken: string
+  data: UsersPageData
 ): Html => html`<form method="post" action="/admin/users/${user.id}/${action}" class="inline" data-form="${action}">
-${csrfInput(csrfToken)}<button type="submit" class="secondary outline">${label}</button>
+${csrfInput(data.csrfToken)}${passwordInput(data, `${label.toLowerCase()} ${user.email}`)}<button type="submit" class="secondary outline">${label}</button>
 </form>`
 
 export const usersPage = (data: UsersPageData): Html => html`<h1>Users</h1>
 ${data.notice === undefined ? "" : html`<p role="status" class="notice">${userNotices[data.notice]}</p>`}
 <p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.
-${data.passwordNeeded ? "You signed in more than 5 minutes ago: a role change asks for your password." : ""}</p>
+${data.passwordNeeded ? "You signed in more than 5 minutes ago: each change asks for your password." : ""}</p>
 <table class="compact" id="users">
 <thead><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Sessions</th><th>Last activity</th><th>Actions</th></tr></thead>
 <tbody>
@@ -76,8 +77,8 @@ ${data.users.map(
 <td data-field="state">${u.disabled ? "disabled" : "enabled"}</td>
 <td data-field="sessions">${u.activeSessions}</td>
 <td>${u.lastSeenAt === undefined ? "never" : formatTimestamp(u.lastSeenAt)}</td>
-<td>${u.disabled ? actionForm(u, "enable", "Enable", data.csrfToken) : actionForm(u, "disable", "Disable", data.csrfToken)}
-${actionForm(u, "end-sessions", "End sessions", data.csrfToken)}</td>
+<td>${u.disabled ? actionForm(u, "enable", "Enable", data) : actionForm(u, "disable", "Disable", data)}
+${actionForm(u, "end-sessions", "End sessions", data)}</td>
 </tr>`
 )}
 </tbody>

@@ -1,7 +1,8 @@
 /**
  * API keys in the console (`/admin/api-keys`) and the JSON API (`/api/v1/api-keys`), behind
- * `MANAGE_API_KEYS`. Creating a key needs a recent password (re-authentication) and returns the
- * key once; keys are created for the signed-in user, so a key can never outrank its owner.
+ * `MANAGE_API_KEYS`. Creating and revoking a key need a recent password (re-authentication);
+ * a new key is shown once; keys are created for the signed-in user, so a key can never outrank
+ * its owner.
  */
 import { Clock, Effect, Redacted, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
@@ -11,8 +12,8 @@ import { CurrentPrincipal, Forbidden } from "../../core/auth/access.ts"
 import { parseDuration } from "../../core/auth/api-key-format.ts"
 import { ApiKeys, ApiKeyView } from "../../core/auth/api-keys.ts"
 import { permissions } from "../../core/auth/permissions.ts"
-import { requireRecentAuthentication } from "../../core/auth/reauth.ts"
-import { decodeForm, decodeJson, decodePath } from "../../core/http/decode.ts"
+import { REAUTH_WINDOW_MINUTES, requireRecentAuthentication } from "../../core/auth/reauth.ts"
+import { decodeForm, decodeJson, decodeOptionalJson, decodePath } from "../../core/http/decode.ts"
 import { BadRequest } from "../../core/http/errors.ts"
 import { page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
@@ -21,12 +22,13 @@ const Expiry = Schema.String.check(
   Schema.makeFilter((s: string) => parseDuration(s) !== undefined || "must be a duration such as 30d, 12h or 1y")
 )
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))
+const Password = Schema.optionalKey(Schema.String.check(Schema.isMaxLength(256)))
 
 const CreateForm = Schema.Struct({
   name: Name,
   scopes: Schema.optionalKey(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
   expiresIn: Expiry,
-  password: Schema.optionalKey(Schema.String),
+  password: Password,
   _csrf: Schema.optionalKey(Schema.String)
 })
 
@@ -34,10 +36,12 @@ const CreateBody = Schema.Struct({
   name: Name,
   scopes: Schema.Array(Schema.String),
   expiresIn: Expiry,
-  password: Schema.optionalKey(Schema.String)
+  password: Password
 })
 
 const CreatedBody = Schema.Struct({ key: ApiKeyView, apiKey: Schema.String })
+const RevokeForm = Schema.Struct({ password: Password })
+const RevokeBody = Schema.Struct({ password: Password })
 const KeyId = Schema.Struct({
   id: Schema.String.check(Schema.isPattern(/^[0-9A-Za-z]{12}$/, { message: "must be a key id" }))
 })
@@ -70,11 +74,15 @@ const renderPage = (created?: { readonly id: string; readonly plaintext: string 
   Effect.gen(function* () {
     const principal = yield* CurrentPrincipal
     const keys = yield* (yield* ApiKeys).list
+    const now = yield* Clock.currentTimeMillis
     const data = {
       keys,
       grantable: permissions.filter((p) => principal.permissions.has(p)),
       csrfToken: principal.session?.csrfToken ?? "",
-      now: yield* Clock.currentTimeMillis,
+      now,
+      passwordNeeded:
+        principal.session !== undefined &&
+        now - principal.session.authenticatedAt.getTime() >= REAUTH_WINDOW_MINUTES * 60_000,
       ...(created === undefined ? {} : { created })
     }
     const response = yield* page("API keys", apiKeysPage(data))
@@ -111,6 +119,8 @@ export const apiKeysModule = defineModule({
       summary: "Revokes an API key from the page.",
       handler: Effect.gen(function* () {
         const { id } = yield* decodePath(KeyId)
+        const form = yield* decodeForm(RevokeForm)
+        yield* requireRecentAuthentication(form.password)
         yield* (yield* ApiKeys).revoke(id, actorOf(yield* CurrentPrincipal))
         return HttpServerResponse.redirect("/admin/api-keys", { status: 303 })
       })
@@ -150,10 +160,19 @@ export const apiKeysModule = defineModule({
       method: "POST",
       path: "/api/v1/api-keys/:id/revoke",
       access: "MANAGE_API_KEYS",
-      summary: "Revokes an API key at once.",
-      docs: { params: KeyId, response: ApiKeyView, responses: { 404: "No such key." }, tags: ["api-keys"] },
+      summary: "Revokes an API key at once (a signed-in user needs a recent password: send `password`).",
+      docs: {
+        params: KeyId,
+        body: RevokeBody,
+        bodyOptional: true,
+        response: ApiKeyView,
+        responses: { 403: "Re-authentication required (send `password`).", 404: "No such key." },
+        tags: ["api-keys"]
+      },
       handler: Effect.gen(function* () {
         const { id } = yield* decodePath(KeyId)
+        const body = yield* decodeOptionalJson(RevokeBody)
+        yield* requireRecentAuthentication(body.password)
         const key = yield* (yield* ApiKeys).revoke(id, actorOf(yield* CurrentPrincipal))
         return HttpServerResponse.jsonUnsafe(key)
       })

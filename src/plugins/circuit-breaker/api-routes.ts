@@ -1,8 +1,10 @@
 /**
  * The circuit breaker's JSON API under `/api/v1/breaker`. Reads fail closed: a scope whose state
  * cannot be read answers 503 with its `UNKNOWN` view, so a consumer that only looks at the status
- * code still halts. Trip and reset need a reason, an explicit acknowledgement and a recent
- * password; the breaker's typed refusals become their HTTP answers in `core/http/respond-error.ts`.
+ * code still halts. Trip and reset need a reason and an explicit acknowledgement; a reset, an
+ * approval, a new scope and a settings change also need a recent password (a session's, not an API
+ * key's), a trip never does: halting is the safe direction and takes one step in an emergency.
+ * The breaker's typed refusals become their HTTP answers in `core/http/respond-error.ts`.
  */
 import { Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
@@ -26,6 +28,7 @@ import {
 import { CircuitBreaker, type ResetOutcome } from "../../core/breaker/service.ts"
 import { decodeJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
+import { BoundedJsonObject, Int64Id } from "../../core/input-schemas.ts"
 
 const tags = ["circuit-breaker"]
 
@@ -43,8 +46,7 @@ const Password = Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024)
 const TripBody = Schema.Struct({
   reason: Reason,
   acknowledge: Acknowledge,
-  details: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
-  password: Password
+  details: Schema.optionalKey(BoundedJsonObject)
 })
 
 const ResetBody = Schema.Struct({
@@ -56,7 +58,7 @@ const ResetBody = Schema.Struct({
 })
 
 const ApproveBody = Schema.Struct({ acknowledge: Acknowledge, password: Password })
-const CreateScopeBody = Schema.Struct({ scope: ScopeName })
+const CreateScopeBody = Schema.Struct({ scope: ScopeName, password: Password })
 const SettingsPatch = Schema.Struct({
   quiet_period_seconds: Schema.optionalKey(BreakerSettings.fields.quiet_period_seconds),
   reset_approvals: Schema.optionalKey(BreakerSettings.fields.reset_approvals),
@@ -66,7 +68,7 @@ const SettingsPatch = Schema.Struct({
 const HistoryLimit = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 500 }))
 const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(HistoryLimit),
-  before: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64)))
+  before: Schema.optionalKey(Int64Id)
 })
 const DEFAULT_HISTORY_LIMIT = 50
 
@@ -124,10 +126,16 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
     method: "POST",
     path: "/api/v1/breaker/scopes",
     access: "MANAGE_SYSTEM_CONFIG",
-    summary: "Creates a named scope (a venue, a strategy), OPEN.",
-    docs: { body: CreateScopeBody, response: BreakerRecord, responses: { 409: "The scope exists." }, tags },
+    summary: "Creates a named scope (a venue, a strategy), OPEN; needs a recent password, like a reset.",
+    docs: {
+      body: CreateScopeBody,
+      response: BreakerRecord,
+      responses: { 403: "Re-authentication required (send `password`).", 409: "The scope exists." },
+      tags
+    },
     handler: Effect.gen(function* () {
-      const { scope } = yield* decodeJson(CreateScopeBody)
+      const { scope, password } = yield* decodeJson(CreateScopeBody)
+      yield* requireRecentAuthentication(password)
       const record = yield* (yield* CircuitBreaker).createScope(scope, yield* actor)
       return HttpServerResponse.jsonUnsafe(record, { status: 201 })
     })
@@ -151,7 +159,10 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
     docs: {
       body: SettingsPatch,
       response: BreakerSettings,
-      responses: { 503: "The settings cannot be stored now." },
+      responses: {
+        403: "Re-authentication required (send `password`).",
+        503: "The settings cannot be stored now."
+      },
       tags
     },
     handler: Effect.gen(function* () {
@@ -204,7 +215,6 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
     handler: Effect.gen(function* () {
       const { scope } = yield* decodePath(ScopeParam)
       const body = yield* decodeJson(TripBody)
-      yield* requireRecentAuthentication(body.password)
       const outcome = yield* (yield* CircuitBreaker).trip({
         scope,
         reason: body.reason.trim(),
@@ -226,6 +236,7 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
       body: ResetBody,
       response: ResetResponse,
       responses: {
+        403: "Re-authentication required (send `password`); or two approvals are required and the caller names no person (`approval_refused`).",
         404: "No such scope.",
         409: "Not tripped (`not_tripped`), or another change won (`version_conflict`).",
         429: "Reset too soon after the last one (`reset_rate_limited`); see `Retry-After`.",
@@ -279,6 +290,7 @@ export const apiRoutes: ReadonlyArray<RouteSpec<CircuitBreaker | Login>> = [
       body: ApproveBody,
       response: ResetResponse,
       responses: {
+        403: "The approver is the person who requested the reset, through any of their sessions or keys (`approval_refused`); or re-authentication required (send `password`).",
         404: "No such scope or request.",
         409: "The request expired, was approved or superseded (`approval_closed`), or another change won.",
         429: "Reset too soon after the last one (`reset_rate_limited`).",

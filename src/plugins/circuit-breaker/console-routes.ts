@@ -66,7 +66,8 @@ const Checkbox = Schema.Literal("on").pipe(
 const FormReason = Reason.pipe(Schema.annotateKey({ messageMissingKey: "is required" }))
 const Password = Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024)))
 
-const TripForm = Schema.Struct({ reason: FormReason, acknowledge: Checkbox, password: Password })
+// No password for a trip: halting is the safe direction and must take one step in an emergency.
+const TripForm = Schema.Struct({ reason: FormReason, acknowledge: Checkbox })
 const ResetForm = Schema.Struct({
   reason: FormReason,
   acknowledge: Checkbox,
@@ -174,7 +175,7 @@ const panelData = (problem?: FormProblem) =>
       passwordNeeded:
         session !== undefined && now - session.authenticatedAt.getTime() >= REAUTH_WINDOW_MINUTES * 60_000,
       csrfToken: session?.csrfToken ?? "",
-      principalId: principal.id,
+      personId: principal.person ?? principal.id,
       now,
       problem
     }
@@ -290,13 +291,12 @@ export const consoleRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
     method: "POST",
     path: "/breaker/:scope/trip",
     access: "TRIP_CIRCUIT_BREAKER",
-    summary: "Trips a scope from the console form (reason, acknowledgement, password when the sign-in is old).",
+    summary: "Trips a scope from the console form (reason and acknowledgement; never a password).",
     handler: submit(
       "trip",
       Effect.gen(function* () {
         const { scope } = yield* decodePath(ScopeParam)
         const form = yield* decodeForm(TripForm)
-        yield* requireRecentAuthentication(form.password)
         const outcome = yield* (yield* CircuitBreaker).trip({
           scope,
           reason: form.reason.trim(),

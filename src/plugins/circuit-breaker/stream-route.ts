@@ -3,11 +3,15 @@
  * connect one `snapshot` event with every scope, then one event per change (`transition`,
  * `reset_requested`, `scope_created`) from the shared feed, and a keep-alive comment every 15 s.
  * The stream ends when the client goes away (the request fiber is interrupted, the subscription
- * released) or when the process begins to shut down (so the drain does not wait for it). Frames
- * are written as they come: no buffering, no compression.
+ * released), when the process begins to shut down (so the drain does not wait for it), or when its
+ * credential no longer stands: it is checked again every {@link CREDENTIAL_RECHECK} against the
+ * stores (a revoked key, a signed-out or disabled user, a removed permission end the stream within
+ * seconds). Frames are written as they come: no buffering, no compression.
  */
 import { Effect, Schema, Stream } from "effect"
-import { HttpServerResponse } from "effect/http"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { AccessControl, type Principal } from "../../core/auth/access.ts"
+import type { Permission } from "../../core/auth/permissions.ts"
 import { BreakerChange, BreakerView } from "../../core/breaker/model.ts"
 import { CircuitBreaker } from "../../core/breaker/service.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
@@ -18,7 +22,23 @@ import { snapshotFrame } from "./sse.ts"
 /** What the events carry, for the OpenAPI description (the body itself is `text/event-stream`). */
 const StreamEvents = Schema.Union([Schema.Struct({ scopes: Schema.Array(BreakerView) }), BreakerChange])
 
-export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | Shutdown> = {
+/** How often an open stream's credential is checked again (the answer ends within ~2 of these). */
+export const CREDENTIAL_RECHECK = "2 seconds"
+const PERMISSION: Permission = "VIEW_CIRCUIT_BREAKER"
+
+const stillAllowed = (principal: Principal | undefined) => principal?.permissions.has(PERMISSION) === true
+
+/** Completes once the request's credential no longer grants the permission. */
+const credentialEnds = (access: AccessControl["Service"], request: HttpServerRequest.HttpServerRequest) =>
+  access.recheck(request).pipe(
+    Effect.map(stillAllowed),
+    // While the database cannot be asked the credential stands, as for every request in an outage.
+    Effect.catchTag("ServiceUnavailable", () => Effect.succeed(true)),
+    Effect.delay(CREDENTIAL_RECHECK),
+    Effect.repeat({ while: (allowed) => allowed })
+  )
+
+export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | Shutdown | AccessControl> = {
   method: "GET",
   path: "/api/v1/breaker/stream",
   access: "VIEW_CIRCUIT_BREAKER",
@@ -29,6 +49,7 @@ export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | Shutdown
     const breaker = yield* CircuitBreaker
     const feed = yield* BreakerEventFeed
     const shutdown = yield* Shutdown
+    const ended = credentialEnds(yield* AccessControl, yield* HttpServerRequest.HttpServerRequest)
     const body = Stream.unwrap(
       Effect.gen(function* () {
         // Subscribe before reading: a change made meanwhile arrives after the snapshot, never lost.
@@ -36,7 +57,7 @@ export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | Shutdown
         const scopes = yield* breaker.list
         return Stream.concat(Stream.succeed(snapshotFrame(scopes)), changes)
       })
-    ).pipe(Stream.interruptWhen(shutdown.started))
+    ).pipe(Stream.interruptWhen(Effect.raceFirst(shutdown.started, ended)))
     return HttpServerResponse.stream(body, {
       contentType: "text/event-stream",
       headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }

@@ -1,7 +1,8 @@
 /**
  * Administration: the `/admin` landing page and user management under `/admin/users`. Every
  * change goes through the Users service, which audits it in the same transaction and ends the
- * user's sessions where rights are taken away; a role change needs a recent password.
+ * user's sessions where rights are taken away. Every change needs a recent password: a stolen
+ * session must not be able to lock out or promote anyone.
  */
 import { Clock, Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
@@ -44,7 +45,9 @@ const UserPath = Schema.Struct({ id: Schema.String.check(Schema.isUUID()) })
 const UsersQuery = Schema.Struct({
   notice: Schema.optional(Schema.Literals(Object.keys(userNotices) as ReadonlyArray<UserNotice>))
 })
-const RoleForm = Schema.Struct({ role: Role, password: Schema.optional(Schema.String.check(Schema.isMaxLength(256))) })
+const Password = Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
+const RoleForm = Schema.Struct({ role: Role, password: Password })
+const ActionForm = Schema.Struct({ password: Password })
 
 const backToUsers = (notice: UserNotice) =>
   HttpServerResponse.redirect(`/admin/users?notice=${notice}`, { status: 303 })
@@ -62,6 +65,8 @@ const userAction = (
   summary,
   handler: Effect.gen(function* () {
     const { id } = yield* decodePath(UserPath)
+    const form = yield* decodeForm(ActionForm)
+    yield* requireRecentAuthentication(form.password)
     yield* run(yield* Users, id, yield* CurrentPrincipal)
     return backToUsers(notice)
   })
