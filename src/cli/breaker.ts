@@ -70,6 +70,15 @@ const refused = (error: { readonly message: string }) =>
 /** The breaker and the users (for `--as`) over one database pool. */
 const CliBreakerAndUsers = Layer.merge(CliBreaker, Users.layer.pipe(Layer.provide(CliAudited)))
 
+/** What the breaker may answer a reset (and an approval) that is a refusal, not a misuse: exit 1. */
+const resetRefusals = {
+  NotTripped: refused,
+  VersionConflict: refused,
+  ResetRateLimited: refused,
+  StoresUnhealthy: refused,
+  ApprovalRefused: refused
+} as const
+
 const withBreaker = <A, E>(effect: Effect.Effect<A, E, CircuitBreaker | Users>) =>
   effect.pipe(
     // An unknown scope is the user's mistake: one line and exit 2.
@@ -191,15 +200,7 @@ const reset = Command.make(
             `reset of ${name} requested (request ${outcome.request.id}); another operator must approve it by ${outcome.request.expires_at}`
           )
         }
-      }).pipe(
-        Effect.catchTags({
-          NotTripped: refused,
-          VersionConflict: refused,
-          ResetRateLimited: refused,
-          StoresUnhealthy: refused,
-          ApprovalRefused: refused
-        })
-      )
+      }).pipe(Effect.catchTags(resetRefusals))
     )
 ).pipe(Command.withDescription("Reset a tripped scope into its quiet period (or request a reset needing approval)."))
 
@@ -229,17 +230,7 @@ const approve = Command.make(
             `approved: ${name} reset to ${outcome.record.state}${until === null ? "" : ` until ${until}`}, version ${outcome.record.version}`
           )
         }
-      }).pipe(
-        Effect.catchTags({
-          NotTripped: refused,
-          VersionConflict: refused,
-          ResetRateLimited: refused,
-          StoresUnhealthy: refused,
-          ApprovalRefused: refused,
-          ApprovalNotFound: refused,
-          ApprovalClosed: refused
-        })
-      )
+      }).pipe(Effect.catchTags({ ...resetRefusals, ApprovalNotFound: refused, ApprovalClosed: refused }))
     )
 ).pipe(Command.withDescription("Approve another operator's pending reset request, as the user named by --as."))
 

@@ -1,7 +1,7 @@
 /**
  * The circuit breaker's figures (issue 4), against one Breakwater process on PostgreSQL and Redis:
  * - `GET /api/v1/breaker/global` with an API key, requests/s, against a bare node:http server
- *   answering the same bytes; rounds alternate bare and Breakwater, same connections and duration.
+ *   answering the same bytes (body and headers); rounds alternate bare and Breakwater, same connections and duration.
  *   Breakwater runs at the default LOG_LEVEL (info: one JSON line per request, to a file), with
  *   the per-key rate limit on but set above what the bench's one key sends (~40k req/s), so the
  *   figure includes the limiter's cost without its refusals.
@@ -89,7 +89,7 @@ const readThroughput = async (baseUrl: string, key: string, label: string): Prom
   return {
     benchmark: `GET /api/v1/breaker/global (API key, ${label}, rate limit ${RATE_LIMIT.toLocaleString("en")}/min not reached), req/s, 50 conn × 5 s, ${ROUNDS} rounds`,
     figure: `${mean(appRuns).toFixed(0)} (p99 ${Math.max(...appRuns.map((r) => r.p99))} ms, ${errors} errors)`,
-    baseline: `${mean(bareRuns).toFixed(0)} bare node:http, same bytes`,
+    baseline: `${mean(bareRuns).toFixed(0)} bare node:http, same body and headers`,
     ratio: `${((mean(appRuns) / mean(bareRuns)) * 100).toFixed(0)} % (rounds ${Math.min(...ratios).toFixed(0)}–${Math.max(...ratios).toFixed(0)} %)`,
     target: "≥ 50 %"
   }

@@ -1,8 +1,9 @@
 /**
- * `breakwater breaker status|trip|reset` as real processes against a test database and Redis:
- * status prints each scope and exits 0; trip and reset change the state (audited as the CLI's
- * system actor); a short reason or a bad scope exits 2 with one line; a refused reset exits 1;
- * a state that cannot be read makes status exit 3.
+ * `breakwater breaker status|trip|reset|approve` as real processes against a test database and
+ * Redis: status prints each scope and exits 0; trip and reset change the state (audited as the
+ * CLI's system actor, or the user named by --as); a short reason or a bad scope exits 2 with one
+ * line; a refused reset exits 1; four eyes from the shell compares the --as users; a state that
+ * cannot be read makes status exit 3.
  */
 import { Redis } from "ioredis"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -100,6 +101,54 @@ describe("breakwater breaker", () => {
     expect(unknown.stderr.trim().split("\n")).toHaveLength(1)
     expect(await version()).toBe(before)
   })
+
+  it(
+    "four eyes from the shell: a request names a person with --as, who cannot approve it; another can",
+    SLOW,
+    async () => {
+      const person = async (email: string, role: string) =>
+        (
+          await query<{ id: string }>(
+            "INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, $1, $2, 'x') RETURNING id",
+            [email, role]
+          )
+        )[0]?.id
+      await person("ann@shell.test", "operator")
+      await person("bob@shell.test", "operator")
+      await person("vic@shell.test", "viewer")
+      await query(
+        `INSERT INTO setting (key, value, updated_at, updated_by) VALUES ('breaker', '{"quiet_period_seconds":300,"reset_approvals":2}'::jsonb, now(), '{"type":"system","id":"system:test","name":"test"}'::jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`
+      )
+      await query(
+        "INSERT INTO breaker_scope (scope, state, version, created_at, updated_at) VALUES ('shell', 'OPEN', 1, now(), now())"
+      )
+      expect((await breaker("trip", "--scope", "shell", "--reason", REASON)).code).toBe(0)
+      const why = "gateway fixed, orders verified by the desk"
+
+      const nobody = await breaker("reset", "--scope", "shell", "--reason", why)
+      expect(nobody.code).toBe(1)
+      expect(nobody.stderr).toMatch(/needs a named person/)
+      const requested = await breaker("reset", "--scope", "shell", "--reason", why, "--as", "ann@shell.test")
+      expect(requested.code, requested.stderr).toBe(0)
+      const id = /request ([0-9a-f-]{36})/.exec(requested.stdout)?.[1] ?? ""
+      expect(id).not.toBe("")
+
+      const self = await breaker("approve", "--scope", "shell", "--request", id, "--as", "ann@shell.test")
+      expect(self.code).toBe(1)
+      expect(self.stderr).toMatch(/different person/)
+      const viewer = await breaker("approve", "--scope", "shell", "--request", id, "--as", "vic@shell.test")
+      expect(viewer.code).toBe(2)
+      expect(viewer.stderr).toMatch(/may not reset/)
+      const approved = await breaker("approve", "--scope", "shell", "--request", id, "--as", "bob@shell.test")
+      expect(approved.code, approved.stderr).toBe(0)
+      expect(approved.stdout).toContain("approved: shell reset to QUIET_PERIOD")
+      const [entry] = await query<{ actor_id: string; actor_name: string }>(
+        "SELECT actor_id, actor_name FROM audit_log WHERE action = 'breaker.reset_approved' ORDER BY id DESC LIMIT 1"
+      )
+      expect(entry?.actor_name).toBe("bob@shell.test (cli)")
+    }
+  )
 
   it("exits 3 when the state cannot be read", SLOW, async () => {
     const broken = await createTestStores()

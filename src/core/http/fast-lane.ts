@@ -113,14 +113,28 @@ const requestIdOf = (request: IncomingMessage) => {
   return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
-const write = (response: ServerResponse, status: number, body: string, requestId: string) => {
-  response.writeHead(status, {
-    ...SECURITY_HEADERS,
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    "cache-control": PRIVATE_CACHE_CONTROL,
-    "x-request-id": requestId
-  })
+/** The headers every lane answer carries, as a flat name/value list built once. */
+const FIXED_HEADERS: ReadonlyArray<string> = Object.entries({
+  ...SECURITY_HEADERS,
+  "content-type": "application/json",
+  "cache-control": PRIVATE_CACHE_CONTROL
+}).flat()
+
+const write = (
+  response: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  extra: ReadonlyArray<string> = []
+) => {
+  response.writeHead(status, [
+    ...FIXED_HEADERS,
+    "content-length",
+    String(Buffer.byteLength(body)),
+    "x-request-id",
+    requestId,
+    ...extra
+  ])
   response.end(body)
 }
 
@@ -161,8 +175,7 @@ export const makeFastHandler = (deps: FastLaneDeps): FastHandler => {
       const wait = take?.(principal.id, now)
       if (wait !== undefined) {
         const body = JSON.stringify({ error: { code: "too_many_requests", message: refusal, requestId } })
-        response.setHeader("retry-after", String(wait))
-        write(response, 429, body, requestId)
+        write(response, 429, body, requestId, ["retry-after", String(wait)])
         deps.answered({
           requestId,
           route: route.path,
