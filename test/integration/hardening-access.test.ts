@@ -204,8 +204,18 @@ describe("re-authentication where a stolen session does damage", () => {
     // Nothing happened: the key and the victim's session still work.
     expect((await withKey(key.apiKey, "GET", "/api/v1/system")).status).toBe(200)
     expect((await victim.fetch("/api/v1/breaker")).status).toBe(200)
-    // With the password, it does.
-    const done = await other.postForm(`/admin/users/${victim.user.id}/disable`, { password: "admin-password-1234" })
+    // The page asks once, above the table, and its buttons wait for it.
+    const page = await (await other.fetch("/admin/users")).text()
+    expect(page).toContain('action="/reauthenticate"')
+    expect(page).toMatch(/data-form="disable"[\s\S]*?disabled title="Confirm with your password first"/)
+    const wrong = await other.postForm("/reauthenticate", { password: "not it", next: "/admin/users" })
+    expect(wrong.headers.get("location")).toBe("/admin/users?reauth=wrong")
+    expect(await (await other.fetch("/admin/users?reauth=wrong")).text()).toContain("The password is wrong.")
+    const confirmed = await other.postForm("/reauthenticate", { password: "admin-password-1234", next: "/admin/users" })
+    expect(confirmed.status).toBe(303)
+    expect(confirmed.headers.get("location")).toBe("/admin/users")
+    // Confirmed: the change goes through in one step, for the next minutes.
+    const done = await other.postForm(`/admin/users/${victim.user.id}/disable`)
     expect(done.status).toBe(303)
     expect((await victim.fetch("/api/v1/breaker")).status).toBe(401)
   })

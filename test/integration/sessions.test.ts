@@ -217,7 +217,7 @@ describe("re-authentication", () => {
     ])
 
     const page = await (await admin.fetch("/admin/users")).text()
-    expect(page).toContain('placeholder="Your password"')
+    expect(page).toContain('id="reauth-password"')
     const missing = await admin.postForm(`/admin/users/${target.id}/role`, { role: "operator" })
     expect(missing.status).toBe(403)
     expect(await missing.text()).toContain("enter your password again")

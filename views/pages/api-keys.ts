@@ -2,6 +2,7 @@
 import { csrfInput } from "../csrf.ts"
 import { formatTimestamp } from "../format.ts"
 import { type Html, html } from "../html.ts"
+import { reauthForm } from "../reauth.ts"
 
 export interface ApiKeyRow {
   readonly id: string
@@ -21,8 +22,10 @@ export interface ApiKeysPageData {
   /** A key just created: its one and only display. */
   readonly created?: { readonly id: string; readonly plaintext: string }
   readonly now: number
-  /** The session signed in more than the re-authentication window ago: revoking asks for the password. */
+  /** The session signed in more than the re-authentication window ago: revoking waits for the password. */
   readonly passwordNeeded: boolean
+  /** The last confirmation's password was wrong. */
+  readonly reauthWrong: boolean
 }
 
 const state = (k: ApiKeyRow, now: number) =>
@@ -33,6 +36,11 @@ const state = (k: ApiKeyRow, now: number) =>
       : html`<span class="status up">active</span>`
 
 export const apiKeysPage = (d: ApiKeysPageData): Html => html`<h1>API keys</h1>
+${
+  d.passwordNeeded && d.keys.some((k) => k.revokedAt === null)
+    ? reauthForm({ csrfToken: d.csrfToken, next: "/admin/api-keys", wrong: d.reauthWrong, purpose: "revoke keys" })
+    : ""
+}
 ${
   d.created === undefined
     ? ""
@@ -45,7 +53,7 @@ ${
 ${
   d.keys.length === 0
     ? html`<p>No API keys yet.</p>`
-    : html`<table class="compact" id="api-keys">
+    : html`<div class="table-scroll"><table class="compact" id="api-keys">
 <thead><tr><th>Key</th><th>Name</th><th>Owner</th><th>Scopes</th><th>Expires</th><th>Last used</th><th>State</th><th></th></tr></thead>
 <tbody>${d.keys.map(
         (k) => html`<tr data-key="${k.id}">
@@ -56,16 +64,14 @@ ${
 <td>${state(k, d.now)}</td>
 <td>${
           k.revokedAt === null
-            ? html`<form method="post" action="/admin/api-keys/${k.id}/revoke" class="inline">${csrfInput(d.csrfToken)}${
-                d.passwordNeeded
-                  ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm revoking ${k.name}" autocomplete="current-password" required>`
-                  : ""
-              }<button type="submit" class="secondary">Revoke</button></form>`
+            ? html`<form method="post" action="/admin/api-keys/${k.id}/revoke" class="inline">${csrfInput(d.csrfToken)}<button type="submit" class="secondary"${
+                d.passwordNeeded ? html` disabled title="Confirm with your password first"` : ""
+              }>Revoke</button></form>`
             : ""
         }</td>
 </tr>`
       )}</tbody>
-</table>`
+</table></div>`
 }
 <h2>Create a key</h2>
 <form method="post" action="/admin/api-keys" id="create-api-key">

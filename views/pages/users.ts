@@ -1,12 +1,13 @@
 /**
  * The user administration page: every user with role, state and last session activity, and the
- * forms to change a role, disable or enable, and end sessions (each with the admin's password
- * when re-authentication is due).
+ * forms to change a role, disable or enable, and end sessions. When re-authentication is due the
+ * page asks once for the admin's password (above the table) and the row buttons wait for it.
  */
 
 import { csrfInput } from "../csrf.ts"
 import { formatTimestamp } from "../format.ts"
 import { type Html, html } from "../html.ts"
+import { reauthForm } from "../reauth.ts"
 
 export interface UserRow {
   readonly id: string
@@ -34,12 +35,13 @@ export interface UsersPageData {
   readonly currentUserId: string
   /** Whether changes will ask for the password (the session signed in long enough ago). */
   readonly passwordNeeded: boolean
+  /** The last confirmation's password was wrong. */
+  readonly reauthWrong: boolean
 }
 
-const passwordInput = (data: UsersPageData, label: string): Html | string =>
-  data.passwordNeeded
-    ? html`<input type="password" name="password" placeholder="Your password" aria-label="Your password, to confirm: ${label}" autocomplete="current-password" required>`
-    : ""
+/** Row buttons wait for the page's password confirmation. */
+const submitButton = (data: UsersPageData, label: string, style: string): Html =>
+  html`<button type="submit" class="${style}"${data.passwordNeeded ? html` disabled title="Confirm with your password first"` : ""}>${label}</button>`
 
 const roleForm = (
   user: UserRow,
@@ -49,8 +51,7 @@ ${csrfInput(data.csrfToken)}
 <select name="role" aria-label="Role of ${user.email}">
 ${data.roles.map((r) => html`<option value="${r}"${r === user.role ? " selected" : ""}>${r}</option>`)}
 </select>
-${passwordInput(data, `change the role of ${user.email}`)}
-<button type="submit" class="secondary">Change role</button>
+${submitButton(data, "Change role", "secondary")}
 </form>`
 
 const actionForm = (
@@ -59,14 +60,23 @@ const actionForm = (
   label: string,
   data: UsersPageData
 ): Html => html`<form method="post" action="/admin/users/${user.id}/${action}" class="inline" data-form="${action}">
-${csrfInput(data.csrfToken)}${passwordInput(data, `${label.toLowerCase()} ${user.email}`)}<button type="submit" class="secondary outline">${label}</button>
+${csrfInput(data.csrfToken)}${submitButton(data, label, "secondary outline")}
 </form>`
 
 export const usersPage = (data: UsersPageData): Html => html`<h1>Users</h1>
 ${data.notice === undefined ? "" : html`<p role="status" class="notice">${userNotices[data.notice]}</p>`}
-<p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.
-${data.passwordNeeded ? "You signed in more than 5 minutes ago: each change asks for your password." : ""}</p>
-<table class="compact" id="users">
+<p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.</p>
+${
+  data.passwordNeeded
+    ? reauthForm({
+        csrfToken: data.csrfToken,
+        next: "/admin/users",
+        wrong: data.reauthWrong,
+        purpose: "change roles, disable users or end sessions"
+      })
+    : ""
+}
+<div class="table-scroll"><table class="compact" id="users">
 <thead><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Sessions</th><th>Last activity</th><th>Actions</th></tr></thead>
 <tbody>
 ${data.users.map(
@@ -82,4 +92,4 @@ ${actionForm(u, "end-sessions", "End sessions", data)}</td>
 </tr>`
 )}
 </tbody>
-</table>`
+</table></div>`

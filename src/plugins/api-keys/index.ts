@@ -13,7 +13,7 @@ import { parseDuration } from "../../core/auth/api-key-format.ts"
 import { ApiKeys, ApiKeyView } from "../../core/auth/api-keys.ts"
 import { permissions } from "../../core/auth/permissions.ts"
 import { REAUTH_WINDOW_MINUTES, requireRecentAuthentication } from "../../core/auth/reauth.ts"
-import { decodeForm, decodeJson, decodeOptionalJson, decodePath } from "../../core/http/decode.ts"
+import { decodeForm, decodeJson, decodeOptionalJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import { BadRequest } from "../../core/http/errors.ts"
 import { page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
@@ -70,7 +70,9 @@ const create = (name: string, scopes: ReadonlyArray<string>, expiresIn: string, 
     )
   })
 
-const renderPage = (created?: { readonly id: string; readonly plaintext: string }) =>
+const PageQuery = Schema.Struct({ reauth: Schema.optionalKey(Schema.Literal("wrong")) })
+
+const renderPage = (created?: { readonly id: string; readonly plaintext: string }, reauthWrong = false) =>
   Effect.gen(function* () {
     const principal = yield* CurrentPrincipal
     const keys = yield* (yield* ApiKeys).list
@@ -83,6 +85,7 @@ const renderPage = (created?: { readonly id: string; readonly plaintext: string 
       passwordNeeded:
         principal.session !== undefined &&
         now - principal.session.authenticatedAt.getTime() >= REAUTH_WINDOW_MINUTES * 60_000,
+      reauthWrong,
       ...(created === undefined ? {} : { created })
     }
     const response = yield* page("API keys", apiKeysPage(data))
@@ -98,7 +101,7 @@ export const apiKeysModule = defineModule({
       path: "/admin/api-keys",
       access: "MANAGE_API_KEYS",
       summary: "API keys page: the keys and a form to create one.",
-      handler: renderPage()
+      handler: Effect.flatMap(decodeQuery(PageQuery), ({ reauth }) => renderPage(undefined, reauth === "wrong"))
     },
     {
       method: "POST",

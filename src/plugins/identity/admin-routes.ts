@@ -43,7 +43,8 @@ const adminLinks: ReadonlyArray<AdminLink & { readonly permission: Permission }>
 
 const UserPath = Schema.Struct({ id: Schema.String.check(Schema.isUUID()) })
 const UsersQuery = Schema.Struct({
-  notice: Schema.optional(Schema.Literals(Object.keys(userNotices) as ReadonlyArray<UserNotice>))
+  notice: Schema.optional(Schema.Literals(Object.keys(userNotices) as ReadonlyArray<UserNotice>)),
+  reauth: Schema.optional(Schema.Literal("wrong"))
 })
 const Password = Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
 const RoleForm = Schema.Struct({ role: Role, password: Password })
@@ -91,7 +92,7 @@ export const adminRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
     summary: "Users: roles, state and last activity, with the forms to change them.",
     handler: Effect.gen(function* () {
       const principal = yield* CurrentPrincipal
-      const { notice } = yield* decodeQuery(UsersQuery)
+      const { notice, reauth } = yield* decodeQuery(UsersQuery)
       const list = yield* (yield* Users).list
       const now = yield* Clock.currentTimeMillis
       const authenticatedAt = principal.session?.authenticatedAt.getTime() ?? now
@@ -103,7 +104,8 @@ export const adminRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
           notice,
           csrfToken: principal.session?.csrfToken ?? "",
           currentUserId: principal.id,
-          passwordNeeded: now - authenticatedAt >= REAUTH_WINDOW_MINUTES * 60_000
+          passwordNeeded: now - authenticatedAt >= REAUTH_WINDOW_MINUTES * 60_000,
+          reauthWrong: reauth === "wrong"
         })
       )
     })

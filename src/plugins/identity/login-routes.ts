@@ -1,9 +1,13 @@
-/** Sign-in and sign-out: `GET/POST /login` (public) and `POST /logout`. */
+/**
+ * Sign-in and sign-out: `GET/POST /login` (public) and `POST /logout`; and `POST /reauthenticate`,
+ * the one password confirmation an administration page asks for when the sign-in is old.
+ */
 import { Effect, Redacted, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { LOGIN_REFUSED, loginPage } from "../../../views/pages/login.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import { Login } from "../../core/auth/login.ts"
+import { requireRecentAuthentication } from "../../core/auth/reauth.ts"
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS } from "../../core/auth/sessions.ts"
 import { decodeForm, decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
@@ -21,6 +25,18 @@ const LoginForm = Schema.Struct({
 })
 
 const seeOther = (location: string) => HttpServerResponse.redirect(location, { status: 303 })
+
+const ReauthForm = Schema.Struct({
+  password: Schema.String.check(Schema.isMaxLength(256)),
+  next: Schema.optional(Schema.String)
+})
+
+/** The page to come back to, marked so it can say the password was wrong. */
+const withWrongMark = (path: string) => {
+  const url = new URL(path, "http://breakwater.invalid")
+  url.searchParams.set("reauth", "wrong")
+  return `${url.pathname}${url.search}`
+}
 
 export const loginRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
   {
@@ -64,6 +80,21 @@ export const loginRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
         SESSION_COOKIE,
         Redacted.value(outcome.session.id),
         SESSION_COOKIE_OPTIONS
+      )
+    })
+  },
+  {
+    method: "POST",
+    path: "/reauthenticate",
+    // Every role holds it: confirming one's own password needs no other right.
+    access: "VIEW_DASHBOARD",
+    summary: "Confirms the signed-in user's password, so the page's dangerous changes work for the next minutes.",
+    handler: Effect.gen(function* () {
+      const form = yield* decodeForm(ReauthForm)
+      const back = safeNextPath(form.next) ?? "/"
+      return yield* requireRecentAuthentication(form.password).pipe(
+        Effect.as(seeOther(back)),
+        Effect.catchTag("ReauthenticationRequired", () => Effect.succeed(seeOther(withWrongMark(back))))
       )
     })
   },
