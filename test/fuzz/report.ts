@@ -3,7 +3,7 @@
  * failures, one per kind × route × status, each with what was sent, what came back and how to
  * replay the run.
  */
-import type { FuzzCase } from "./cases.ts"
+import type { FuzzCase } from "./fuzz-case.ts"
 import type { PrincipalName } from "./state.ts"
 
 export type FailureKind = "5xx" | "crash" | "no answer" | "readiness changed" | "partial write"

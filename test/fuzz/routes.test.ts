@@ -26,15 +26,12 @@ import { startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
 import { sleep } from "../support/processes.ts"
 import { createUser } from "../support/session.ts"
-import {
-  type BuiltRequest,
-  buildRequest,
-  caseArbitrary,
-  describeRequest,
-  type FuzzCase,
-  type Vocabulary
-} from "./cases.ts"
+import { type BuiltRequest, buildRequest } from "./build-request.ts"
+import { caseArbitrary } from "./case-arbitrary.ts"
+import { describeRequest } from "./describe-request.ts"
+import type { FuzzCase } from "./fuzz-case.ts"
 import { partialWrites } from "./partial-writes.ts"
+import type { Vocabulary } from "./plausible-values.ts"
 import { Counts, type Failure, FailureLog, formatFailure } from "./report.ts"
 import {
   harvestForms,
