@@ -1,9 +1,10 @@
 /**
  * The real {@link AccessControl}: identifies the caller (on `/api/` a bearer token through
- * {@link ApiKeyAuthenticator}, else the session cookie; console routes know sessions only), refuses cross-site state changes on every
- * route and token-less ones on cookie sessions, checks the route's permission, and writes an
- * `authz_denied` audit entry for every refusal. An API key over its rate limit ({@link ApiRateLimiter})
- * is refused 429 first, without an audit entry: a runaway client would flood the audit log.
+ * {@link ApiKeyAuthenticator}, else the session cookie; console routes know sessions only),
+ * refuses cross-site state changes on every route and token-less ones on cookie sessions, checks
+ * the route's permission, and writes an `authz_denied` audit entry for every refusal. An API key
+ * over its rate limit ({@link ApiRateLimiter}) is refused 429 first, without an audit entry: a
+ * runaway client would flood the audit log.
  */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { type HttpServerRequest, UrlParams } from "effect/http"

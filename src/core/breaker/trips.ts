@@ -224,5 +224,5 @@ export const makeTrips = (ctx: BreakerContext) => {
     return done
   })
 
-  return { trip, tripInDatabase, writeAccepted, settleLater, reconcilePending }
+  return { trip, writeAccepted, settleLater, reconcilePending }
 }

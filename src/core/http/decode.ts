@@ -50,38 +50,37 @@ export const decodeJson = <A, RD>(schema: Schema.ConstraintDecoder<A, RD>) => de
 /** A JSON body that may be left out (an empty body reads as `{}`), for routes whose fields are all optional. */
 export const decodeOptionalJson = <A, RD>(schema: Schema.ConstraintDecoder<A, RD>) => decodeJsonBody(schema, true)
 
-/** An HTML form body (`application/x-www-form-urlencoded`). */
-export const decodeForm = <A, I extends Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, RD>(
-  schema: Schema.ConstraintCodec<A, I, RD, unknown>
-) => {
+/** Decodes `input` with `schema` once its text is known to be storable; every problem a 400. */
+const storableThen = <A, RD, E, R>(input: Effect.Effect<unknown, E, R>, schema: Schema.ConstraintDecoder<A, RD>) => {
   const decode = Schema.decodeUnknownEffect(schema)
-  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => request.urlParamsBody).pipe(
-    Effect.flatMap((params) => storable(UrlParams.toRecord(params))),
+  return input.pipe(
+    Effect.flatMap(storable),
     Effect.flatMap((fields) => decode(fields, all)),
     toBadRequest
   )
 }
 
+/** An HTML form body (`application/x-www-form-urlencoded`). */
+export const decodeForm = <A, I extends Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, RD>(
+  schema: Schema.ConstraintCodec<A, I, RD, unknown>
+) =>
+  storableThen(
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.map(request.urlParamsBody, UrlParams.toRecord)
+    ),
+    schema
+  )
+
 /** The query string. */
 export const decodeQuery = <A, I extends Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, RD>(
   schema: Schema.ConstraintCodec<A, I, RD, unknown>
-) => {
-  const decode = Schema.decodeUnknownEffect(schema)
-  return HttpServerRequest.ParsedSearchParams.pipe(
-    Effect.flatMap(storable),
-    Effect.flatMap((params) => decode(params, all)),
-    toBadRequest
+) =>
+  storableThen(
+    Effect.map(HttpServerRequest.ParsedSearchParams, (params) => params),
+    schema
   )
-}
 
 /** The path parameters. */
 export const decodePath = <A, I extends Readonly<Record<string, string | undefined>>, RD>(
   schema: Schema.ConstraintCodec<A, I, RD, unknown>
-) => {
-  const decode = Schema.decodeUnknownEffect(schema)
-  return HttpRouter.params.pipe(
-    Effect.flatMap(storable),
-    Effect.flatMap((params) => decode(params, all)),
-    toBadRequest
-  )
-}
+) => storableThen(HttpRouter.params, schema)

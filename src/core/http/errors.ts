@@ -37,6 +37,12 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
   details: Schema.optional(Schema.Unknown)
 }) {}
 
+/** What a bug is answered with: nothing about the cause, which is logged; only the request id. */
+export const INTERNAL_MESSAGE = "Something went wrong on our side."
+/** The JSON body of a 500, for the paths that build it without `respondToFailure`. */
+export const internalErrorJson = (requestId: string): string =>
+  JSON.stringify({ error: { code: "internal", message: INTERNAL_MESSAGE, requestId } })
+
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** The field-level problems of a schema failure, with dotted paths (`reason`, `items.0.name`). */

@@ -15,6 +15,7 @@ import { type IncomingMessage, Server, type ServerResponse } from "node:http"
 import { Context, Layer } from "effect"
 import type { Principal } from "../auth/access.ts"
 import type { Permission } from "../auth/permissions.ts"
+import { internalErrorJson } from "./errors.ts"
 import type { FastRead } from "./route.ts"
 import { PRIVATE_CACHE_CONTROL, SECURITY_HEADERS } from "./security-headers.ts"
 
@@ -157,20 +158,20 @@ export const makeFastHandler = (deps: FastLaneDeps): FastHandler => {
       const now = Date.now()
       const principal = token === undefined ? undefined : deps.verifiedKey(token, now)
       if (principal === undefined || !principal.permissions.has(route.permission)) return false
-      const requestId = requestIdOf(request)
       let answer: ReturnType<FastRead>
       try {
         answer = route.read(params)
       } catch (error) {
+        const requestId = requestIdOf(request)
         deps.failed({ requestId, route: route.path, error })
-        const body = JSON.stringify({
-          error: { code: "internal", message: "Something went wrong on our side.", requestId }
-        })
-        write(response, 500, body, requestId)
-        deps.answered({ requestId, route: route.path, path, status: 500, durationMs: 0 })
+        write(response, 500, internalErrorJson(requestId), requestId)
+        const durationMs = Math.round(performance.now() - started)
+        deps.answered({ requestId, route: route.path, path, status: 500, durationMs })
         return true
       }
       if (answer === undefined) return false
+      // Only for an answer given here: a request handed on gets its id from the normal path.
+      const requestId = requestIdOf(request)
       // Counted only once the lane answers, so a request it hands on is not counted twice.
       const wait = take?.(principal.id, now)
       if (wait !== undefined) {

@@ -8,7 +8,7 @@ import { errorPage } from "../../../views/pages/error.ts"
 import type { Principal } from "../auth/access.ts"
 import { isDatabaseOutage } from "../db/outage.ts"
 import type { Navigation } from "../navigation.ts"
-import { badRequestFrom, type Issue, wantsJson } from "./errors.ts"
+import { badRequestFrom, INTERNAL_MESSAGE, type Issue, wantsJson } from "./errors.ts"
 import { renderLayout } from "./page.ts"
 import { safeNextPath } from "./safe-redirect.ts"
 
@@ -102,7 +102,7 @@ export const classify = (error: unknown): Answer => {
             message: "the database cannot be reached right now: try again shortly",
             unexpected: true
           }
-        : internal("Something went wrong on our side.")
+        : internal(INTERNAL_MESSAGE)
     case "HttpServerError":
       return classify(field(error, "reason"))
     case "RouteNotFound":
@@ -124,7 +124,7 @@ export const classify = (error: unknown): Answer => {
     case "HttpBodyError":
       return internal("the response could not be encoded")
     default:
-      return internal("Something went wrong on our side.")
+      return internal(INTERNAL_MESSAGE)
   }
 }
 
@@ -133,7 +133,7 @@ const answerOf = (cause: Cause.Cause<unknown>): Answer => {
   if (failure !== undefined) return classify(failure.error)
   if (cause.reasons.length > 0 && cause.reasons.every(Cause.isInterruptReason))
     return { status: 503, code: "interrupted", title: "Interrupted", message: "the request was interrupted" }
-  return internal("Something went wrong on our side.")
+  return internal(INTERNAL_MESSAGE)
 }
 
 /** Where a page request without a session goes: the login page, back here afterwards. */

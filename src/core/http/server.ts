@@ -25,7 +25,7 @@ import { Navigation } from "../navigation.ts"
 import { writeLogLine } from "../observability/logging.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { clientAddressOf, trustedProxies } from "./client-address.ts"
-import { PayloadTooLarge } from "./errors.ts"
+import { internalErrorJson, PayloadTooLarge } from "./errors.ts"
 import { FastLane, FastLaneServer, type FastRoute, makeFastHandler } from "./fast-lane.ts"
 import { RequestInfo, type RequestInfoShape } from "./request-info.ts"
 import { respondToFailure } from "./respond-error.ts"
@@ -130,10 +130,7 @@ const guardRoute = (
 
 /** The answer when even the error page failed: plain JSON with the request id. */
 const lastResort = (requestId: string) =>
-  HttpServerResponse.jsonUnsafe(
-    { error: { code: "internal", message: "Something went wrong on our side.", requestId } },
-    { status: 500 }
-  )
+  HttpServerResponse.text(internalErrorJson(requestId), { status: 500, contentType: "application/json" })
 
 /**
  * A streamed answer that fails after it began can only be cut off; its cause is logged with the
