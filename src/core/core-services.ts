@@ -1,0 +1,34 @@
+/**
+ * Everything core provides to modules, as one layer that needs only the configuration. Core's
+ * own services only: a capability's services come from its module (`provides`).
+ */
+import { Layer } from "effect"
+import { Audit } from "./audit/audit.ts"
+import { ApiKeyAuthenticatorLive } from "./auth/api-keys.ts"
+import { ApiRateLimiter } from "./auth/api-rate-limit.ts"
+import { IdentityLive } from "./auth/identity.ts"
+import { CircuitBreakerLive } from "./breaker/live.ts"
+import { DatabaseLive } from "./db/client.ts"
+import { RouteTable } from "./http/route.ts"
+import { Navigation } from "./navigation.ts"
+import { Metrics } from "./observability/metrics.ts"
+import { Readiness } from "./readiness.ts"
+import { RedisConnection } from "./redis/client.ts"
+import { SharedState } from "./redis/shared-state.ts"
+import { Shutdown } from "./shutdown.ts"
+import { Supervisor } from "./supervisor.ts"
+
+export const CoreLive = Layer.mergeAll(IdentityLive, CircuitBreakerLive).pipe(
+  Layer.provideMerge(Layer.mergeAll(ApiKeyAuthenticatorLive, ApiRateLimiter.layer)),
+  Layer.provideMerge(Audit.layer),
+  Layer.provideMerge(
+    Layer.mergeAll(
+      Supervisor.layer,
+      Navigation.layer,
+      Shutdown.layer,
+      DatabaseLive,
+      SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))
+    )
+  ),
+  Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer, RouteTable.layer))
+)
