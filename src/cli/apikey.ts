@@ -8,7 +8,7 @@ import { SqlClient } from "effect/sql"
 import { systemActor } from "../core/audit/entry.ts"
 import { parseDuration } from "../core/auth/api-key-format.ts"
 import { ApiKeys } from "../core/auth/api-keys.ts"
-import { BadRequest, NotFound } from "../core/http/errors.ts"
+import { BadRequest, NotFound } from "../core/errors/generic.ts"
 import { CommandUsageError } from "../core/run.ts"
 import { CliAudited } from "./runtime.ts"
 

@@ -1,6 +1,6 @@
 /** A flag's value decoded with its schema; a bad value is a one-line usage error naming the flag (exit 2). */
 import { Effect, Schema } from "effect"
-import { issuesOf } from "../core/http/errors.ts"
+import { issuesOf } from "../core/errors/generic.ts"
 import { CommandUsageError } from "../core/run.ts"
 
 export const checkedFlag = <A>(schema: Schema.Codec<A, string>, flag: string, value: string) =>

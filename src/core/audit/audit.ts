@@ -5,7 +5,7 @@
  */
 import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
-import { RequestInfo } from "../http/request-info.ts"
+import { RequestInfo } from "../request-info.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { Supervisor } from "../supervisor.ts"
 import type { AuditEntryInput } from "./entry.ts"

@@ -12,8 +12,8 @@ import type { SqlError } from "effect/sql"
 import { Audit } from "../audit/audit.ts"
 import { type Actor, actorOf } from "../audit/entry.ts"
 import { isDatabaseOutage } from "../db/outage.ts"
-import { ServiceUnavailable, TooManyRequests } from "../http/errors.ts"
-import { RequestInfo } from "../http/request-info.ts"
+import { ServiceUnavailable, TooManyRequests } from "../errors/generic.ts"
+import { RequestInfo } from "../request-info.ts"
 import {
   AccessControl,
   type AccessControlShape,

@@ -6,7 +6,8 @@
  */
 import { Context, type Effect, Schema } from "effect"
 import type { HttpServerError, HttpServerRequest } from "effect/http"
-import type { ServiceUnavailable, TooManyRequests } from "../http/errors.ts"
+import type { ServiceUnavailable, TooManyRequests } from "../errors/generic.ts"
+import { answer, httpAnswer } from "../errors/http-answer.ts"
 import type { Permission } from "./permissions.ts"
 import type { Role } from "./roles.ts"
 
@@ -38,18 +39,30 @@ export interface Principal {
 /** No (valid) credentials: pages redirect to the login page, the API answers 401. */
 export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unauthenticated", {
   message: Schema.String
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(401, "unauthenticated", "Sign in required")
+  }
+}
 
 /** Authenticated, but without the permission the route declares: 403. */
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
   message: Schema.String,
   permission: Schema.String
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(403, "forbidden", "Forbidden")
+  }
+}
 
 /** A state-changing request that is cross-site or lacks the session's CSRF token: 403. */
 export class CsrfRejected extends Schema.TaggedError<CsrfRejected>()("CsrfRejected", {
   message: Schema.String
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(403, "csrf_rejected", "Request refused")
+  }
+}
 
 /** The principal of the current request, available to every handler. */
 export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()("breakwater/CurrentPrincipal") {}

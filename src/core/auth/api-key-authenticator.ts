@@ -5,7 +5,7 @@
  * `ApiKeyAuthenticatorLive` in `api-keys.ts`.
  */
 import { Context, type Effect, type Redacted } from "effect"
-import type { ServiceUnavailable } from "../http/errors.ts"
+import type { ServiceUnavailable } from "../errors/generic.ts"
 import type { Principal } from "./access.ts"
 
 export interface ApiKeyAuthenticatorShape {

@@ -5,6 +5,7 @@
  * field of its form (if any) before it changes anything.
  */
 import { Clock, Effect, Redacted, Schema } from "effect"
+import { answer, httpAnswer } from "../errors/http-answer.ts"
 import { CurrentPrincipal } from "./access.ts"
 import { Login } from "./login.ts"
 
@@ -14,7 +15,11 @@ export const REAUTH_WINDOW_MINUTES = 5
 export class ReauthenticationRequired extends Schema.TaggedError<ReauthenticationRequired>()(
   "ReauthenticationRequired",
   { message: Schema.String }
-) {}
+) {
+  get [httpAnswer]() {
+    return answer(403, "reauthentication_required", "Confirm with your password")
+  }
+}
 
 /**
  * Succeeds when the current principal may perform a dangerous action now: an API key (no password

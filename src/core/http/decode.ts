@@ -8,8 +8,8 @@
  */
 import { Effect, Schema } from "effect"
 import { HttpRouter, HttpServerRequest, UrlParams } from "effect/http"
+import { BadRequest, badRequestFrom } from "../errors/generic.ts"
 import { jsonDepth, unstorableStrings } from "../json-bounds.ts"
-import { BadRequest, badRequestFrom } from "./errors.ts"
 
 const all = { errors: "all" } as const
 

@@ -15,7 +15,7 @@ import { type IncomingMessage, Server, type ServerResponse } from "node:http"
 import { Context, Layer } from "effect"
 import type { Principal } from "../auth/access.ts"
 import type { Permission } from "../auth/permissions.ts"
-import { internalErrorJson } from "./errors.ts"
+import { internalErrorJson } from "./negotiation.ts"
 import type { FastRead } from "./route.ts"
 import { PRIVATE_CACHE_CONTROL, SECURITY_HEADERS } from "./security-headers.ts"
 

@@ -7,8 +7,10 @@ import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { errorPage } from "../../../views/pages/error.ts"
 import type { Principal } from "../auth/access.ts"
 import { isDatabaseOutage } from "../db/outage.ts"
+import { badRequestFrom, type Issue } from "../errors/generic.ts"
+import { carriedAnswer, type HttpAnswer } from "../errors/http-answer.ts"
 import type { Navigation } from "../navigation.ts"
-import { badRequestFrom, INTERNAL_MESSAGE, type Issue, wantsJson } from "./errors.ts"
+import { INTERNAL_MESSAGE, wantsJson } from "./negotiation.ts"
 import { renderLayout } from "./page.ts"
 import { safeNextPath } from "./safe-redirect.ts"
 
@@ -34,32 +36,6 @@ const field = (error: unknown, name: string): unknown =>
 
 const str = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback)
 
-/**
- * Our typed errors that answer with their own message (and `details`, `issues` when they carry
- * them): tag → status, code, page title. A new error class needs one row here.
- */
-const declared: Readonly<Record<string, readonly [status: number, code: string, title: string]>> = {
-  BadRequest: [400, "bad_request", "Bad request"],
-  Unauthenticated: [401, "unauthenticated", "Sign in required"],
-  Forbidden: [403, "forbidden", "Forbidden"],
-  CsrfRejected: [403, "csrf_rejected", "Request refused"],
-  ReauthenticationRequired: [403, "reauthentication_required", "Confirm with your password"],
-  NotFound: [404, "not_found", "Not found"],
-  PayloadTooLarge: [413, "payload_too_large", "Request too large"],
-  Conflict: [409, "conflict", "Conflict"],
-  TooManyRequests: [429, "too_many_requests", "Too many requests"],
-  ServiceUnavailable: [503, "unavailable", "Unavailable"],
-  ScopeNotFound: [404, "scope_not_found", "No such breaker scope"],
-  ScopeExists: [409, "scope_exists", "Scope exists"],
-  NotTripped: [409, "not_tripped", "Breaker not tripped"],
-  VersionConflict: [409, "version_conflict", "Another change won"],
-  ResetRateLimited: [429, "reset_rate_limited", "Reset too soon"],
-  StoresUnhealthy: [503, "stores_unhealthy", "Stores unhealthy"],
-  ApprovalRefused: [403, "approval_refused", "Approval refused"],
-  ApprovalNotFound: [404, "approval_not_found", "No such reset request"],
-  ApprovalClosed: [409, "approval_closed", "Reset request closed"]
-}
-
 const internal = (message: string): Answer => ({
   status: 500,
   code: "internal",
@@ -68,16 +44,23 @@ const internal = (message: string): Answer => ({
   unexpected: true
 })
 
-/** Classifies one failure. */
-export const classify = (error: unknown): Answer => {
+/** Error tag → answer, for errors a module declares answers for instead of carrying them. */
+export type DeclaredAnswers = ReadonlyMap<string, HttpAnswer>
+
+/**
+ * Classifies one failure: a typed error that carries its answer (or whose tag a module declared)
+ * answers with its own message, `details`, `issues` and `Retry-After`; the transport's and the
+ * database's failures are known here; anything else is a 500.
+ */
+export const classify = (error: unknown, declared: DeclaredAnswers = new Map()): Answer => {
   if (Schema.isSchemaError(error)) {
     const bad = badRequestFrom(error)
     return { status: 400, code: "bad_request", title: "Bad request", message: bad.message, issues: bad.issues }
   }
   const tag = tagOf(error)
-  const known = tag === undefined ? undefined : declared[tag]
+  const known = carriedAnswer(error) ?? (tag === undefined ? undefined : declared.get(tag))
   if (known !== undefined) {
-    const [status, code, title] = known
+    const { status, code, title } = known
     const issues = field(error, "issues")
     const details = field(error, "details")
     const retry = field(error, "retryAfterSeconds")
@@ -104,7 +87,7 @@ export const classify = (error: unknown): Answer => {
           }
         : internal(INTERNAL_MESSAGE)
     case "HttpServerError":
-      return classify(field(error, "reason"))
+      return classify(field(error, "reason"), declared)
     case "RouteNotFound":
       return { status: 404, code: "not_found", title: "Not found", message: "There is no page at this address." }
     case "RequestParseError":
@@ -128,9 +111,9 @@ export const classify = (error: unknown): Answer => {
   }
 }
 
-const answerOf = (cause: Cause.Cause<unknown>): Answer => {
+const answerOf = (cause: Cause.Cause<unknown>, declared: DeclaredAnswers): Answer => {
   const failure = cause.reasons.find(Cause.isFailReason)
-  if (failure !== undefined) return classify(failure.error)
+  if (failure !== undefined) return classify(failure.error, declared)
   if (cause.reasons.length > 0 && cause.reasons.every(Cause.isInterruptReason))
     return { status: 503, code: "interrupted", title: "Interrupted", message: "the request was interrupted" }
   return internal(INTERNAL_MESSAGE)
@@ -163,10 +146,11 @@ export const respondToFailure = (
   cause: Cause.Cause<unknown>,
   request: HttpServerRequest.HttpServerRequest,
   requestId: string,
-  principal: Principal | undefined
+  principal: Principal | undefined,
+  declared: DeclaredAnswers = new Map()
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Navigation> =>
   Effect.gen(function* () {
-    const found = answerOf(cause)
+    const found = answerOf(cause, declared)
     // The rest of a body too large is not worth reading: the connection closes after the answer.
     const answer = found.status === 413 ? { ...found, headers: { ...found.headers, connection: "close" } } : found
     if (answer.unexpected === true) yield* Effect.logError("request failed", cause)

@@ -5,7 +5,7 @@
 import { writeSync } from "node:fs"
 import { Cause, Context, Effect, Layer, Logger, References, Tracer } from "effect"
 import { AppConfig, type LogFormat, type LogLevelName } from "../config.ts"
-import { RequestInfo } from "../http/request-info.ts"
+import { RequestInfo } from "../request-info.ts"
 
 const levelNames: Record<LogLevelName, "Trace" | "Debug" | "Info" | "Warn" | "Error" | "Fatal"> = {
   trace: "Trace",

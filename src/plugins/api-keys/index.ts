@@ -14,7 +14,7 @@ import { ApiKeys, ApiKeyView } from "../../core/auth/api-keys.ts"
 import { permissions } from "../../core/auth/permissions.ts"
 import { REAUTH_WINDOW_MINUTES, requireRecentAuthentication } from "../../core/auth/reauth.ts"
 import { decodeForm, decodeJson, decodeOptionalJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
-import { BadRequest } from "../../core/http/errors.ts"
+import { BadRequest } from "../../core/errors/generic.ts"
 import { page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
 

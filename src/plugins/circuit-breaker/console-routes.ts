@@ -32,7 +32,7 @@ import {
 import { Acknowledge, type BreakerView, Reason, ScopeName } from "../../core/breaker/model.ts"
 import { CircuitBreaker, type ResetOutcome, type TripOutcome } from "../../core/breaker/service.ts"
 import { decodeForm, decodePath } from "../../core/http/decode.ts"
-import { BadRequest } from "../../core/http/errors.ts"
+import { BadRequest } from "../../core/errors/generic.ts"
 import { fragment, page } from "../../core/http/page.ts"
 import { classify } from "../../core/http/respond-error.ts"
 import type { RouteSpec } from "../../core/http/route.ts"

@@ -1,47 +1,70 @@
 /**
- * Typed HTTP errors and the mapping of every failure to a response: decode failures → 400 naming
- * the field and the problem, unknown route → 404, unexpected → 500 with the request id (the cause
- * is logged, never sent). Pages get HTML, `/api/*` and JSON clients get JSON.
+ * The generic typed errors every part of the application may fail with (bad input, not found,
+ * conflict, too many requests, unavailable), each carrying its HTTP answer, and the field-level
+ * issues of a schema failure. A capability's own errors live with it and carry their own answers.
  */
 import { Schema, SchemaIssue } from "effect"
-import type { HttpServerRequest } from "effect/http"
+import { answer, httpAnswer } from "./http-answer.ts"
 
 export const Issue = Schema.Struct({ path: Schema.String, message: Schema.String })
 export type Issue = typeof Issue.Type
 
+/** 400 `bad_request`, with the field-level problems. */
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
   message: Schema.String,
   issues: Schema.Array(Issue)
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(400, "bad_request", "Bad request")
+  }
+}
 
 /** 413: the body is larger than the route accepts (answered before the body is read). */
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
   message: Schema.String,
   limitBytes: Schema.Number
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(413, "payload_too_large", "Request too large")
+  }
+}
 
-export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { message: Schema.String }) {}
+/** 404 `not_found`. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { message: Schema.String }) {
+  get [httpAnswer]() {
+    return answer(404, "not_found", "Not found")
+  }
+}
 
+/** 409 `conflict`. */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
   message: Schema.String,
   details: Schema.optional(Schema.Unknown)
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(409, "conflict", "Conflict")
+  }
+}
 
+/** 429 `too_many_requests`, with `Retry-After`. */
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
   message: Schema.String,
   retryAfterSeconds: Schema.Number
-}) {}
+}) {
+  get [httpAnswer]() {
+    return answer(429, "too_many_requests", "Too many requests")
+  }
+}
 
+/** 503 `unavailable`: a store the action needs cannot be reached. */
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", {
   message: Schema.String,
   details: Schema.optional(Schema.Unknown)
-}) {}
-
-/** What a bug is answered with: nothing about the cause, which is logged; only the request id. */
-export const INTERNAL_MESSAGE = "Something went wrong on our side."
-/** The JSON body of a 500, for the paths that build it without `respondToFailure`. */
-export const internalErrorJson = (requestId: string): string =>
-  JSON.stringify({ error: { code: "internal", message: INTERNAL_MESSAGE, requestId } })
+}) {
+  get [httpAnswer]() {
+    return answer(503, "unavailable", "Unavailable")
+  }
+}
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -56,12 +79,4 @@ export const badRequestFrom = (error: Schema.SchemaError): BadRequest => {
   const issues = issuesOf(error)
   const summary = issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ")
   return new BadRequest({ message: `invalid request: ${summary}`, issues })
-}
-
-/** Whether the client wants JSON rather than a page. */
-export const wantsJson = (request: HttpServerRequest.HttpServerRequest): boolean => {
-  const path = request.url.split("?")[0] ?? ""
-  if (path.startsWith("/api/") || path === "/readyz") return true
-  const accept = request.headers.accept ?? ""
-  return accept.includes("application/json") && !accept.includes("text/html")
 }

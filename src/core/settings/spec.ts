@@ -1,0 +1,23 @@
+/**
+ * A setting as a module declares it: key, schema, default, description and who may change it.
+ * Values live in versioned rows and are read through the `Settings` service.
+ */
+import type { Schema } from "effect"
+import type { Permission } from "../auth/permissions.ts"
+
+export interface SettingSpec<A = unknown> {
+  /** `<module>.<name>` in lower snake case, e.g. `breaker.quiet_period_seconds`. */
+  readonly key: string
+  /** Decodes a stored or submitted JSON value; encodes the value back to JSON. */
+  readonly schema: Schema.Codec<A, unknown>
+  readonly default: A
+  /** One or two sentences for the settings page and the API listing. */
+  readonly description: string
+  /** Who may change it (reading needs only a signed-in principal with `VIEW_DASHBOARD`). */
+  readonly permission: Permission
+  /** Shown after the value, e.g. `seconds`. */
+  readonly unit?: string
+}
+
+/** Declares a setting (an identity that keeps the value type). */
+export const defineSetting = <A>(spec: SettingSpec<A>): SettingSpec<A> => spec
