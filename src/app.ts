@@ -1,17 +1,41 @@
 /**
- * The application as one layer graph: core services, then every module (services, routes,
- * fibers, navigation), then the HTTP server over the route table. Observability (logging,
- * tracing) is provided to the whole graph.
+ * The application as one layer graph, the one definition the server, the CLI and the tests use:
+ * core services, then every module (built providers first, then wired), then — for the server —
+ * the HTTP server over the route table. Observability (logging, tracing) is provided to the whole
+ * graph.
  */
 import { Effect, Layer } from "effect"
+import { type CompositionOptions, composeModules } from "./core/application.ts"
 import { AppConfig } from "./core/config.ts"
 import { coreModule } from "./core/core-module.ts"
 import { CoreLive } from "./core/core-services.ts"
 import { HttpApp, NodeServerLive } from "./core/http/server.ts"
-import type { Module } from "./core/module.ts"
+import type { CoreServices, Module } from "./core/module.ts"
 import { loggingFromConfig } from "./core/observability/logging.ts"
 import { tracingLayer } from "./core/observability/tracing.ts"
 import { Shutdown } from "./core/shutdown.ts"
+
+export interface ServicesOptions extends CompositionOptions {
+  /** Runs after core is built and before the modules are (e.g. the CLI waits for Redis here). */
+  readonly beforeModules?: Layer.Layer<never, unknown, CoreServices>
+}
+
+/** Core and the modules, without the HTTP server: what the CLI and service-level tests run on. */
+export const servicesLayer = (
+  modules: ReadonlyArray<Module>,
+  config: Layer.Layer<AppConfig, unknown>,
+  options: ServicesOptions
+) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* AppConfig
+      return composeModules([coreModule, ...modules], options).pipe(
+        Layer.provideMerge(options.beforeModules ?? Layer.empty),
+        Layer.provideMerge(CoreLive),
+        Layer.provide([loggingFromConfig, tracingLayer(settings.otlpEndpoint)])
+      )
+    })
+  ).pipe(Layer.provideMerge(config))
 
 /**
  * Core, the modules and the HTTP server, for a given configuration layer; `startup` runs with
@@ -25,11 +49,12 @@ export const appLayer = (
   Layer.unwrap(
     Effect.gen(function* () {
       const settings = yield* AppConfig
-      const installed = Layer.mergeAll(coreModule.install, startup, ...modules.map((m) => m.install))
       return Shutdown.beginOnRelease.pipe(
         Layer.provideMerge(HttpApp),
         Layer.provideMerge(NodeServerLive),
-        Layer.provide(installed),
+        Layer.provideMerge(
+          Layer.merge(composeModules([coreModule, ...modules], { fibers: "all", serving: true }), startup)
+        ),
         Layer.provideMerge(CoreLive),
         Layer.provide([loggingFromConfig, tracingLayer(settings.otlpEndpoint)])
       )

@@ -1,27 +1,18 @@
 /**
- * What CLI commands run against: the configured (and migrated) database and the configuration,
- * logging as configured. Commands print their results to stdout; logs go to stdout as JSON too,
+ * What CLI commands run against: the configured (and migrated) database alone (`migrate`), or the
+ * application's services, logging as configured. Commands print their results to stdout; logs go to stdout as JSON too,
  * so scripts should read the last line.
  */
 import { Effect, Layer, Option } from "effect"
-import { Audit } from "../core/audit/audit.ts"
-import { CircuitBreakerLive } from "../core/breaker/live.ts"
+import { servicesLayer } from "../app.ts"
+import { ModuleContexts } from "../core/application.ts"
 import { AppConfig } from "../core/config.ts"
 import { DatabaseLive } from "../core/db/client.ts"
 import { loggingFromConfig } from "../core/observability/logging.ts"
-import { Metrics } from "../core/observability/metrics.ts"
 import { RedisConnection } from "../core/redis/client.ts"
-import { SharedState } from "../core/redis/shared-state.ts"
-import { Supervisor } from "../core/supervisor.ts"
+import { modules } from "../modules.ts"
 
 export const CliDatabase = DatabaseLive.pipe(Layer.provide(loggingFromConfig), Layer.provideMerge(AppConfig.layer))
-
-/** The database plus the audit writer, for commands that change something (and so audit it). */
-export const CliAudited = Audit.layer.pipe(
-  Layer.provideMerge(Supervisor.layer),
-  Layer.provideMerge(Metrics.layer),
-  Layer.provideMerge(CliDatabase)
-)
 
 /** How long a command waits for Redis to connect before it goes on without it. */
 const REDIS_CONNECT_WAIT = "3 seconds"
@@ -47,13 +38,20 @@ const CliRedis = Layer.effectDiscard(
       })
     )
   })
-).pipe(Layer.provideMerge(RedisConnection.layer))
+)
 
 /**
- * The circuit breaker on the database plus Redis (when `REDIS_URL` is set), so a trip from the
- * shell is published to the execution services like one from the console.
+ * The application's services as the server composes them (core and every module), with only the
+ * essential fibers (the audit writer), and Redis connected (when `REDIS_URL` is set) before the
+ * modules start, so a trip from the shell is published to the execution services like one from
+ * the console.
  */
-export const CliBreaker = CircuitBreakerLive.pipe(
-  Layer.provide(SharedState.layer.pipe(Layer.provideMerge(CliRedis))),
-  Layer.provideMerge(CliAudited)
-)
+export const CliServices = servicesLayer(modules, AppConfig.layer, {
+  fibers: "essential",
+  serving: false,
+  beforeModules: CliRedis
+})
+
+/** A module's whole context (its private services too), for its commands. */
+export const moduleContext = (module: string) =>
+  Layer.effectContext(Effect.map(ModuleContexts, (contexts) => contexts.of(module))).pipe(Layer.provide(CliServices))

@@ -9,10 +9,10 @@ import { systemActor } from "../core/audit/entry.ts"
 import { generatePassword, NewPassword } from "../core/auth/passwords.ts"
 import { roles } from "../core/auth/roles.ts"
 import { Email, type User, Users } from "../core/auth/users.ts"
+import { checkedFlag } from "../core/cli/checked-flag.ts"
 import { BadRequest, Conflict, NotFound } from "../core/errors/generic.ts"
 import { CommandUsageError } from "../core/run.ts"
-import { checkedFlag } from "./checked-flag.ts"
-import { CliAudited } from "./runtime.ts"
+import { CliServices } from "./runtime.ts"
 
 const actor = systemActor("cli")
 
@@ -23,7 +23,7 @@ const toCliError = (error: unknown) =>
     : error
 
 const withUsers = <A, E>(effect: Effect.Effect<A, E, Users>) =>
-  effect.pipe(Effect.mapError(toCliError), Effect.provide(Users.layer), Effect.provide(CliAudited))
+  effect.pipe(Effect.mapError(toCliError), Effect.provide(CliServices))
 
 /** The given password (checked against the policy) or a generated one, and whether it was generated. */
 const passwordFrom = (given: Option.Option<Redacted.Redacted<string>>) =>

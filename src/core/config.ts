@@ -41,6 +41,12 @@ export interface AppConfigShape {
   readonly apiRateLimitPerMinute: number
   /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. */
   readonly trustedProxies: ReadonlyArray<string>
+  /** The hour (UTC, 0–23) of the daily retention run; off-peak. */
+  readonly retentionHourUtc: number
+  /** Open server-sent-event streams this process serves at most (503 beyond it). */
+  readonly sseMaxConnections: number
+  /** Events the bus keeps for `Last-Event-ID` resumption. */
+  readonly eventReplayBuffer: number
   /** `FEATURE_<NAME>` switches; a capability absent here is on. */
   readonly features: ReadonlyMap<string, boolean>
 }
@@ -67,7 +73,9 @@ const Bytes = Schema.NumberFromString.check(
   Schema.isInt(),
   Schema.isBetween({ minimum: 1024, maximum: 64 * 1024 * 1024 })
 )
+const StreamCount = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 }))
 const PerMinute = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 10_000_000 }))
+const HourOfDay = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 23 }))
 const Seconds = Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 3600 }))
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 const PgUrl = Schema.String.check(
@@ -202,6 +210,27 @@ export const variables: ReadonlyArray<VariableSpec> = [
       "Comma-separated addresses or CIDR ranges of the reverse proxies in front of Breakwater (e.g. `127.0.0.1,10.0.0.0/8`). A request from one of them is attributed to the client named in `X-Forwarded-For` (sign-in throttling and the audit log use that address); empty: the header is ignored."
   },
   {
+    name: "RETENTION_HOUR_UTC",
+    default: "3",
+    secret: false,
+    description:
+      "Hour of the day (UTC, 0–23) at which the daily retention run deletes expired rows (one replica runs it); pick an off-peak hour."
+  },
+  {
+    name: "SSE_MAX_CONNECTIONS",
+    default: "1000",
+    secret: false,
+    description:
+      "Server-sent-event streams (`/api/v1/events/stream`) one process keeps open at most (1–100000); beyond it 503 with `Retry-After`. Gauge: `breakwater_sse_connections`."
+  },
+  {
+    name: "EVENT_REPLAY_BUFFER",
+    default: "1000",
+    secret: false,
+    description:
+      "Events the event bus keeps per process (1–100000) so a reconnecting stream resumes after its `Last-Event-ID`; an id older than that gets a `reset` event."
+  },
+  {
     name: "FEATURE_<NAME>",
     default: "true",
     secret: false,
@@ -273,7 +302,10 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       maxApiBodyBytes: required("HTTP_MAX_BODY_BYTES", Bytes, "1048576", 1_048_576),
       maxFormBodyBytes: required("HTTP_MAX_FORM_BYTES", Bytes, "65536", 65_536),
       apiRateLimitPerMinute: required("API_RATE_LIMIT_PER_MINUTE", PerMinute, "60000", 60_000),
+      retentionHourUtc: required("RETENTION_HOUR_UTC", HourOfDay, "3", 3),
       trustedProxies: proxyEntries(Option.getOrElse(read("TRUSTED_PROXIES", ProxyList, ""), () => "")),
+      sseMaxConnections: required("SSE_MAX_CONNECTIONS", StreamCount, "1000", 1000),
+      eventReplayBuffer: required("EVENT_REPLAY_BUFFER", StreamCount, "1000", 1000),
       features
     }
     return problems.length > 0 ? Effect.fail(new ConfigInvalid({ problems })) : Effect.succeed(config)

@@ -5,16 +5,25 @@
 import { Effect, Layer } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
+import { auditWriterFiber } from "./audit/audit.ts"
 import { sealerFiber } from "./audit/sealer.ts"
 import { apiRateLimitFiber } from "./auth/api-rate-limit.ts"
 import { DatabaseInfo } from "./db/client.ts"
+import { eventFibers, eventRoutes } from "./events/index.ts"
 import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
 import { RouteTable } from "./http/route.ts"
 import { staticRoutes } from "./http/static.ts"
+import { idempotencyRetention, idempotencyRetentionDays, idempotencyTtlHours } from "./idempotency/settings.ts"
 import { defineModule } from "./module.ts"
 import { Readiness } from "./readiness.ts"
 import { SharedState } from "./redis/shared-state.ts"
+import { coreRetentionJobs, sessionRetentionDays } from "./retention/core-jobs.ts"
+import { retentionFiber } from "./retention/fiber.ts"
+import { retentionRoutes } from "./retention/routes.ts"
+import { settingsFibers } from "./settings/fibers.ts"
+import { settingsRoutes } from "./settings/routes.ts"
+import { settingsTopic } from "./settings/service.ts"
 import { Supervisor } from "./supervisor.ts"
 
 const readinessChecks = Layer.effectDiscard(
@@ -80,9 +89,15 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
-  fibers: [sealerFiber, apiRateLimitFiber],
+  settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays],
+  retentionJobs: [...coreRetentionJobs, idempotencyRetention],
+  fibers: [auditWriterFiber, sealerFiber, apiRateLimitFiber, retentionFiber, ...eventFibers, ...settingsFibers],
+  topics: [settingsTopic],
   routes: [
+    ...eventRoutes,
     ...probeRoutes,
+    ...retentionRoutes,
+    ...settingsRoutes,
     ...staticRoutes(),
     {
       method: "GET",

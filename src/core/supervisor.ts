@@ -11,6 +11,11 @@ export interface FiberSpec<R = never> {
   readonly name: string
   /** Runs the fiber's work until it fails or ends; calls `heartbeat` after each unit of useful work. */
   readonly run: (heartbeat: Effect.Effect<void>) => Effect.Effect<void, unknown, R>
+  /**
+   * Runs wherever its service does, CLI commands included: the service does not work without it
+   * (the audit writer). Other fibers run only in the server (and in tests that start them).
+   */
+  readonly essential?: true
   /** First restart delay and its cap; defaults 1 s and 60 s. */
   readonly backoff?: { readonly initial: Duration.Input; readonly max: Duration.Input }
 }

@@ -4,7 +4,6 @@
  * a part of a case is hostile. It exists so a case can get past validation to the code behind it.
  */
 import fc from "fast-check"
-import { permissions } from "../../src/core/auth/permissions.ts"
 import { roles } from "../../src/core/auth/roles.ts"
 import type { JsonGen, UrlText } from "./fuzz-case.ts"
 import { encodeText, hostileJson, hostileObject, hostileUrlText, jsonOfSample, VALID_REASON } from "./hostile-values.ts"
@@ -30,7 +29,21 @@ const meaningful = (vocabulary: Vocabulary): Readonly<Record<string, ReadonlyArr
   email: vocabulary.emails,
   password: [vocabulary.password, "wrong password for the fuzz suite"],
   role: roles,
-  scopes: [["VIEW_CIRCUIT_BREAKER"], [...permissions], "VIEW_DASHBOARD", "NOT_A_PERMISSION"],
+  scopes: [
+    ["VIEW_CIRCUIT_BREAKER"],
+    [
+      "VIEW_DASHBOARD",
+      "VIEW_CIRCUIT_BREAKER",
+      "TRIP_CIRCUIT_BREAKER",
+      "RESET_CIRCUIT_BREAKER",
+      "VIEW_AUDIT",
+      "MANAGE_USERS",
+      "MANAGE_API_KEYS",
+      "MANAGE_SYSTEM_CONFIG"
+    ],
+    "VIEW_DASHBOARD",
+    "NOT_A_PERMISSION"
+  ],
   expiresIn: ["30d", "12h", "1y", "2y", "0d"],
   name: ["fuzz key"],
   scope: ["global", "fuzz-scope", "venue.one"],

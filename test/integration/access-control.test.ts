@@ -8,11 +8,12 @@ import { Effect, Exit, Layer, Redacted } from "effect"
 import { HttpServerRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { beforeAll, describe, expect, it } from "vitest"
-import { Audit } from "../../src/core/audit/audit.ts"
+import { Audit, auditWriterFiber } from "../../src/core/audit/audit.ts"
 import { AccessControl, type Principal } from "../../src/core/auth/access.ts"
 import { AccessControlLive } from "../../src/core/auth/access-control.ts"
 import { ApiKeyAuthenticator } from "../../src/core/auth/api-key-authenticator.ts"
 import { ApiRateLimiter } from "../../src/core/auth/api-rate-limit.ts"
+import { Permissions } from "../../src/core/auth/permissions.ts"
 import { Sessions } from "../../src/core/auth/sessions.ts"
 import { AppConfig } from "../../src/core/config.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
@@ -41,9 +42,23 @@ const fakeKeys = Layer.succeed(ApiKeyAuthenticator, {
   verifiedUnsafe: () => undefined
 })
 
+/** The audit writer's fiber, as the application's core module starts it. */
+const auditWriter = Layer.effectDiscard(Effect.flatMap(Supervisor, (s) => s.start(auditWriterFiber)))
+
+/** The permissions the modules that define them would declare at start. */
+const declared = Layer.effectDiscard(
+  Effect.flatMap(Permissions, (p) =>
+    p.declare("test", [
+      { name: "MANAGE_USERS", description: "test", roles: [] },
+      { name: "TRIP_CIRCUIT_BREAKER", description: "test", roles: ["operator"] }
+    ])
+  )
+)
+
 const layer = () =>
-  AccessControlLive.pipe(
+  Layer.mergeAll(AccessControlLive, auditWriter, declared).pipe(
     Layer.provideMerge(Sessions.layer),
+    Layer.provideMerge(Permissions.layer),
     Layer.provide(fakeKeys),
     Layer.provide(ApiRateLimiter.layer.pipe(Layer.provide(Layer.succeed(SharedState, makeInProcessState())))),
     Layer.provideMerge(Audit.layer),

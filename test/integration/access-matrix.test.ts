@@ -8,7 +8,8 @@
 import { Context, Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { isStateChanging } from "../../src/core/auth/csrf.ts"
-import { permissionsOf, type Role, roles } from "../../src/core/auth/roles.ts"
+import { Permissions } from "../../src/core/auth/permissions.ts"
+import { type Role, roles } from "../../src/core/auth/roles.ts"
 import { type RegisteredRoute, RouteTable } from "../../src/core/http/route.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { startAppPromise, testEnv } from "../support/app.ts"
@@ -127,7 +128,7 @@ describe("role × route matrix", () => {
           } else if (outcome.status !== 303 || !outcome.location?.startsWith("/login"))
             problems.push(`${got} → ${outcome.location}, expected 303 to /login`)
         } else {
-          const holds = permissionsOf(who).has(route.access)
+          const holds = Context.get(app.context, Permissions).ofRole(who).has(route.access)
           if (holds && denied) problems.push(`${got}, but ${who} holds ${route.access}`)
           if (!holds && outcome.status !== 403) problems.push(`${got}, expected 403: ${who} lacks ${route.access}`)
         }

@@ -1,16 +1,12 @@
-/**
- * The audit log on real PostgreSQL: group-committed and in-transaction entries, the append-only
- * table, the hash chain, and `verify` finding each kind of tampering.
- */
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { beforeAll, describe, expect, it } from "vitest"
+import { servicesLayer } from "../../src/app.ts"
 import { Audit } from "../../src/core/audit/audit.ts"
 import { sealPending, verifyChain } from "../../src/core/audit/chain.ts"
 import { type AuditEntryInput, systemActor } from "../../src/core/audit/entry.ts"
+import { AppConfig } from "../../src/core/config.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
-import { Supervisor } from "../../src/core/supervisor.ts"
 import { createTestStores } from "../support/database.ts"
 
 let url: string
@@ -18,12 +14,12 @@ beforeAll(async () => {
   url = (await createTestStores()).databaseUrl
 })
 
+/** Core as the server composes it, with only the essential fibers (the audit writer: no sealer). */
 const layer = (database: string) =>
-  Audit.layer.pipe(
-    Layer.provideMerge(Supervisor.layer),
-    Layer.provideMerge(Metrics.layer),
-    Layer.provideMerge(PgClient.layer({ url: Redacted.make(database), maxConnections: 4 }))
-  )
+  servicesLayer([], AppConfig.layerFrom({ LOG_LEVEL: "fatal", DATABASE_URL: database }), {
+    fibers: "essential",
+    serving: false
+  })
 
 const run = <A, E>(effect: Effect.Effect<A, E, Audit | SqlClient.SqlClient | Metrics>, database = url) =>
   Effect.runPromise(Effect.scoped(Effect.provide(effect, layer(database))))

@@ -5,9 +5,9 @@
  */
 import { Context } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { CircuitBreaker } from "../../src/core/breaker/service.ts"
+import { CircuitBreaker } from "../../src/core/contracts/circuit-breaker/service.ts"
 import { FastLane } from "../../src/core/http/fast-lane.ts"
-import { startAppPromise, testEnv } from "../support/app.ts"
+import { provided, startAppPromise, testEnv } from "../support/app.ts"
 import { createTestStores } from "../support/database.ts"
 import { loginAsAdmin, loginAsNewUser, type TestSession } from "../support/session.ts"
 import { sseEvents } from "../support/sse.ts"
@@ -289,7 +289,7 @@ describe("the fast lane for API-key reads", () => {
     expect(two).toEqual(one)
     // The lane is installed and can answer this scope from memory (it would otherwise fall through unseen).
     expect(Context.get(testApp.app.context, FastLane).handler).toBeDefined()
-    const { as_of: _c, ...inMemory } = Context.get(testApp.app.context, CircuitBreaker).readNow("venue-fast") ?? {}
+    const { as_of: _c, ...inMemory } = provided(testApp.app, CircuitBreaker).readNow("venue-fast") ?? {}
     expect(inMemory).toEqual(one)
 
     expect((await trip(admin, "venue-fast")).status).toBe(200)

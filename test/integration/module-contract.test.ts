@@ -6,7 +6,7 @@ import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { beforeAll, describe, expect, it, vi } from "vitest"
 import { CurrentPrincipal } from "../../src/core/auth/access.ts"
-import { isPermission } from "../../src/core/auth/permissions.ts"
+import { Permissions } from "../../src/core/auth/permissions.ts"
 import { decodeJson } from "../../src/core/http/decode.ts"
 import { RouteTable } from "../../src/core/http/route.ts"
 import { defineModule } from "../../src/core/module.ts"
@@ -106,8 +106,13 @@ describe("module contract", () => {
         "breaker.event-feed",
         "breaker.listener",
         "breaker.verifier",
+        "events.keep-alive",
+        "events.relay",
         "greeter.ticker",
         "identity.sweeper",
+        "retention.daily",
+        "settings.follower",
+        "settings.reload",
         "system.sampler"
       ])
     }))
@@ -224,7 +229,10 @@ describe("module contract", () => {
       const routes = await Effect.runPromise(Context.get(app.context, RouteTable).routes)
       expect(routes.length).toBeGreaterThan(5)
       for (const r of routes)
-        expect(r.access === "public" || isPermission(r.access), `${r.method} ${r.path}`).toBe(true)
+        expect(
+          r.access === "public" || Context.get(app.context, Permissions).isPermission(r.access),
+          `${r.method} ${r.path}`
+        ).toBe(true)
       // The only public routes are the probes, static assets, sign-in and sign-out.
       const publicPaths = routes.filter((r) => r.access === "public").map((r) => r.path)
       for (const p of publicPaths)

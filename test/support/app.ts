@@ -43,6 +43,13 @@ export const startApp = (
     return { baseUrl: HttpServer.formatAddress(server.address), context }
   })
 
+/**
+ * A service a module provides (a contract such as `CircuitBreaker`), from a running app: the
+ * composed layer's type cannot list what the modules provide, the start checked they did.
+ */
+export const provided = <I, S>(app: RunningApp, tag: Context.Key<I, S>): S =>
+  Context.getUnsafe(app.context as Context.Context<I>, tag)
+
 /** Starts the app outside Effect (for plain vitest hooks); `stop` closes it. */
 export const startAppPromise = async (env: Record<string, string>, modules?: ReadonlyArray<Module>) => {
   const scope = await Effect.runPromise(Scope.make())

@@ -1,31 +1,28 @@
 /**
- * The circuit breaker service on real PostgreSQL and Redis, without the HTTP server: the layers
- * it needs (configuration from a test environment, database, audit, shared state, supervisor).
+ * The circuit breaker service on real PostgreSQL and Redis, without the HTTP server: the same
+ * composition as the server and the CLI (core and the circuit-breaker module), so the breaker
+ * runs with exactly the services and fibers it has in production.
  */
-import { Effect, Layer } from "effect"
-import { Audit } from "../../src/core/audit/audit.ts"
+import { Effect, type Layer } from "effect"
+import { servicesLayer } from "../../src/app.ts"
 import type { Actor } from "../../src/core/audit/entry.ts"
-import { makeCircuitBreakerLayer } from "../../src/core/breaker/live.ts"
 import { AppConfig } from "../../src/core/config.ts"
-import { DatabaseLive } from "../../src/core/db/client.ts"
-import { loggingFromConfig } from "../../src/core/observability/logging.ts"
+import type { CircuitBreaker } from "../../src/core/contracts/circuit-breaker/service.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
-import { Readiness } from "../../src/core/readiness.ts"
-import { RedisConnection } from "../../src/core/redis/client.ts"
-import { SharedState } from "../../src/core/redis/shared-state.ts"
-import { Supervisor } from "../../src/core/supervisor.ts"
+import { circuitBreakerModule } from "../../src/plugins/circuit-breaker/index.ts"
 
-/** With `fibers: false` the test drives the verifier itself (TestClock). */
+const compose = (env: Record<string, string>, fibers: boolean) =>
+  servicesLayer([circuitBreakerModule], AppConfig.layerFrom({ LOG_LEVEL: "error", ...env }), {
+    fibers: fibers ? "all" : "essential",
+    serving: false
+  })
+
+/**
+ * With `fibers: false` the test drives the verifier itself (TestClock). The module provides
+ * `CircuitBreaker` (checked when the layer is built); the composed layer's type cannot say so.
+ */
 export const breakerLayer = (env: Record<string, string>, fibers = true) =>
-  makeCircuitBreakerLayer({ fibers }).pipe(
-    Layer.provideMerge(Audit.layer),
-    Layer.provideMerge(
-      Layer.mergeAll(Supervisor.layer, DatabaseLive, SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer)))
-    ),
-    Layer.provideMerge(Layer.mergeAll(Metrics.layer, Readiness.layer)),
-    Layer.provide(loggingFromConfig),
-    Layer.provideMerge(AppConfig.layerFrom({ LOG_LEVEL: "error", ...env }))
-  )
+  compose(env, fibers) as Layer.Layer<Layer.Success<ReturnType<typeof compose>> | CircuitBreaker, unknown>
 
 export const alice: Actor = { type: "user", id: "00000000-0000-4000-8000-00000000000a", name: "alice@test.local" }
 export const bob: Actor = { type: "user", id: "00000000-0000-4000-8000-00000000000b", name: "bob@test.local" }

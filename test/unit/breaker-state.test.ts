@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
-import type { ActorJson } from "../../src/core/breaker/model.ts"
-import { UNKNOWN_AFTER_MS, viewOf } from "../../src/core/breaker/reading.ts"
-import { blankRecord, quietEnded, resetTo, tripped } from "../../src/core/breaker/transitions.ts"
+import type { ActorJson } from "../../src/core/contracts/circuit-breaker/model.ts"
+import { UNKNOWN_AFTER_MS, viewOf } from "../../src/plugins/circuit-breaker/reading.ts"
+import { blankRecord, quietEnded, resetTo, tripped } from "../../src/plugins/circuit-breaker/transitions.ts"
 
 const actor: ActorJson = { type: "user", id: "u1", name: "ann@test.local" }
 const trip = { reason: "venue latency above the agreed threshold", source: "manual" as const, actor }

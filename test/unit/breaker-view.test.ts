@@ -4,8 +4,8 @@
  * permissions that allow them (with the password field when the sign-in is old).
  */
 import { describe, expect, it } from "vitest"
-import type { BreakerView, ResetRequest, Transition } from "../../src/core/breaker/model.ts"
-import { type BreakerPanelData, breakerPage, breakerPanel } from "../../views/pages/circuit-breaker.ts"
+import type { BreakerView, ResetRequest, Transition } from "../../src/core/contracts/circuit-breaker/model.ts"
+import { type BreakerPanelData, breakerPage, breakerPanel } from "../../src/plugins/circuit-breaker/page.ts"
 
 const NOW = Date.parse("2026-03-02T12:00:00Z")
 

@@ -1,8 +1,8 @@
 /** The JSON logger: the request id from RequestInfo, and one stdout write per turn of the event loop. */
 import { Effect } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { RequestInfo } from "../../src/core/request-info.ts"
 import { loggingLayer } from "../../src/core/observability/logging.ts"
+import { RequestInfo } from "../../src/core/request-info.ts"
 
 afterEach(() => {
   vi.restoreAllMocks()

@@ -1,6 +1,6 @@
 import { SqlError } from "effect/sql"
 import { describe, expect, it } from "vitest"
-import { ScopeNotFound, VersionConflict } from "../../src/core/breaker/errors.ts"
+import { ScopeNotFound, VersionConflict } from "../../src/core/contracts/circuit-breaker/errors.ts"
 import { classify } from "../../src/core/http/respond-error.ts"
 
 describe("error classification", () => {

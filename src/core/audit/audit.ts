@@ -5,9 +5,9 @@
  */
 import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
-import { RequestInfo } from "../request-info.ts"
 import { Metrics } from "../observability/metrics.ts"
-import { Supervisor } from "../supervisor.ts"
+import { RequestInfo } from "../request-info.ts"
+import type { FiberSpec } from "../supervisor.ts"
 import type { AuditEntryInput } from "./entry.ts"
 import { makeGroupWriter, type Waiting } from "./group-writer.ts"
 import { auditRowsJson, insertEntries } from "./store.ts"
@@ -43,12 +43,11 @@ const WRITERS = 4
 const PARALLEL_FROM = 256
 
 export class Audit extends Context.Service<Audit, AuditShape>()("breakwater/Audit") {
-  static readonly layer = Layer.effect(
-    Audit,
+  /** The audit service and its writer, whose loops the `audit.writer` fiber runs. */
+  static readonly layer = Layer.effectContext(
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const metrics = yield* Metrics
-      const supervisor = yield* Supervisor
       const latency = metrics.histogram({
         name: "audit_write_latency_seconds",
         help: "Time from recording an audit entry to its commit.",
@@ -117,18 +116,10 @@ export class Audit extends Context.Service<Audit, AuditShape>()("breakwater/Audi
         })
 
       const writer = makeGroupWriter(MAX_GROUP, writeGroup, PARALLEL_FROM)
-      yield* supervisor.start({
-        name: "audit.writer",
-        run: (heartbeat) =>
-          Effect.all(
-            Array.from({ length: WRITERS }, () => writer.loop(heartbeat)),
-            { concurrency: "unbounded", discard: true }
-          )
-      })
       // On shutdown, write what is still waiting before the pool closes.
       yield* Effect.addFinalizer(() => writer.drain)
 
-      return Audit.of({
+      const audit = Audit.of({
         record: (entry) =>
           Effect.flatMap(withRequest(entry), writer.submit).pipe(
             Effect.catchTag("GroupWriteFailed", () =>
@@ -162,6 +153,31 @@ export class Audit extends Context.Service<Audit, AuditShape>()("breakwater/Audi
             }
           })
       })
+      const loops: AuditWriterShape = {
+        run: (heartbeat) =>
+          Effect.all(
+            Array.from({ length: WRITERS }, () => writer.loop(heartbeat)),
+            { concurrency: "unbounded", discard: true }
+          )
+      }
+      return Context.make(Audit, audit).pipe(Context.add(AuditWriter, loops))
     })
   )
+}
+
+interface AuditWriterShape {
+  readonly run: (heartbeat: Effect.Effect<void>) => Effect.Effect<void, unknown>
+}
+
+/** The writer loops of `Audit.record`, for the fiber that runs them (and only for it). */
+export class AuditWriter extends Context.Service<AuditWriter, AuditWriterShape>()("breakwater/AuditWriter") {}
+
+/**
+ * Writes the entries `record` queues, in groups. Essential: a CLI command that records an entry
+ * waits for it, so this fiber runs wherever the audit service does.
+ */
+export const auditWriterFiber: FiberSpec<AuditWriter> = {
+  name: "audit.writer",
+  essential: true,
+  run: (heartbeat) => Effect.flatMap(AuditWriter, (writer) => writer.run(heartbeat))
 }

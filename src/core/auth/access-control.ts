@@ -28,6 +28,7 @@ import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
 import { ApiRateLimiter } from "./api-rate-limit.ts"
 import { CSRF_FIELD, CSRF_HEADER, crossSiteReason, isStateChanging, tokensMatch } from "./csrf.ts"
 import { makeOutageCredentials } from "./outage-credentials.ts"
+import { Permissions } from "./permissions.ts"
 import { principalOfSession, SESSION_COOKIE, Sessions } from "./sessions.ts"
 
 const anonymousActor: Actor = { type: "anonymous", id: "anonymous", name: "anonymous" }
@@ -50,6 +51,7 @@ export const AccessControlLive = Layer.effect(
   AccessControl,
   Effect.gen(function* () {
     const sessions = yield* Sessions
+    const permissions = yield* Permissions
     const apiKeys = yield* ApiKeyAuthenticator
     const audit = yield* Audit
     const limiter = yield* ApiRateLimiter
@@ -74,7 +76,7 @@ export const AccessControlLive = Layer.effect(
       if (cookie === undefined) return noCredentials
       return sessions.resolve(cookie).pipe(
         Effect.catch(sessionUnavailable),
-        Effect.map((session) => (session === undefined ? undefined : principalOfSession(session)))
+        Effect.map((session) => (session === undefined ? undefined : principalOfSession(session, permissions)))
       )
     }
 

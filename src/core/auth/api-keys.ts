@@ -14,8 +14,8 @@ import { BadRequest, NotFound, ServiceUnavailable } from "../errors/generic.ts"
 import type { Principal } from "./access.ts"
 import { ApiKeyAuthenticator } from "./api-key-authenticator.ts"
 import { generateApiKey, MAX_API_KEY_SECONDS, parseApiKey, secretMatches } from "./api-key-format.ts"
-import { isPermission, type Permission } from "./permissions.ts"
-import { permissionsOf, type Role } from "./roles.ts"
+import { type Permission, Permissions } from "./permissions.ts"
+import type { Role } from "./roles.ts"
 
 export const ApiKeyView = Schema.Struct({
   id: Schema.String,
@@ -101,6 +101,7 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("breakwate
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const audit = yield* Audit
+      const permissions = yield* Permissions
       // Optional: the CLI manages keys without serving requests, so it has no verified keys to forget.
       const authenticator = yield* Effect.serviceOption(ApiKeyAuthenticator)
 
@@ -127,11 +128,11 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("breakwate
         const owner = owners[0]
         if (owner === undefined || owner.disabled)
           return yield* new NotFound({ message: "the key's owner does not exist or is disabled" })
-        const allowed = permissionsOf(owner.role)
+        const allowed = permissions.ofRole(owner.role)
         const scopes = [...new Set(request.scopes)]
         if (scopes.length === 0) issues.push({ path: "scopes", message: "must name at least one permission" })
         for (const scope of scopes) {
-          if (!isPermission(scope)) issues.push({ path: "scopes", message: `${scope} is not a permission` })
+          if (!permissions.isPermission(scope)) issues.push({ path: "scopes", message: `${scope} is not a permission` })
           else if (!allowed.has(scope))
             issues.push({ path: "scopes", message: `${scope} is not held by the key's owner` })
         }
@@ -210,6 +211,7 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
   ApiKeyAuthenticator,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const registry = yield* Permissions
     const lastWrite = new Map<string, number>()
     const services = yield* Effect.context<never>()
     // Keyed by SHA-256 of the whole presented token, so the cache never holds a usable secret.
@@ -249,10 +251,10 @@ export const ApiKeyAuthenticatorLive = Layer.effect(
         const expiresAt = new Date(row.expires_at).getTime()
         if (row.revoked_at !== null || expiresAt <= now || row.owner_disabled) return undefined
         yield* touch(row.id, now)
-        const owned = permissionsOf(row.owner_role)
+        const owned = registry.ofRole(row.owner_role)
         const permissions = new Set<Permission>(
           scopesOf(row.scopes_json)
-            .filter(isPermission)
+            .filter(registry.isPermission)
             .filter((p) => owned.has(p))
         )
         const principal: Principal = {

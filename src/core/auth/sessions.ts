@@ -9,7 +9,8 @@ import { Context, Effect, Layer, Redacted } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { AppConfig } from "../config.ts"
 import type { Principal } from "./access.ts"
-import { isRole, permissionsOf, type Role } from "./roles.ts"
+import type { Permissions } from "./permissions.ts"
+import { isRole, type Role } from "./roles.ts"
 
 export const SESSION_COOKIE = "__Host-breakwater_session"
 
@@ -77,14 +78,14 @@ export const revokeUserSessions = (userId: string): Effect.Effect<number, SqlErr
   )
 
 /** The principal a session stands for: its user, with the permissions of the user's role. */
-export const principalOfSession = (session: ActiveSession): Principal => ({
+export const principalOfSession = (session: ActiveSession, permissions: Permissions["Service"]): Principal => ({
   kind: "user",
   id: session.user.id,
   person: session.user.id,
   name: session.user.displayName,
   email: session.user.email,
   role: session.user.role,
-  permissions: permissionsOf(session.user.role),
+  permissions: permissions.ofRole(session.user.role),
   session: {
     idHash: session.idHash,
     csrfToken: session.csrfToken,

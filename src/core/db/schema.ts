@@ -2,7 +2,7 @@
  * The Kysely `Database` type: one interface per table, mirroring `migrations/`. Column types are
  * what the SQL client returns (timestamptz → Date, bigint → string). Update it with every migration.
  */
-import type { Generated } from "kysely"
+import type { ColumnType, Generated } from "kysely"
 
 export interface InstallationTable {
   readonly id: Generated<string>
@@ -62,23 +62,28 @@ export interface ApiKeysTable {
   readonly last_used_at: Date | null
 }
 
-/** The breaker tables are queried with hand-written SQL in `core/breaker/store.ts`; typed here to mirror the migration. */
+/**
+ * The breaker's tables (`plugins/circuit-breaker/store.ts`; the compare-and-set and the one-statement
+ * trip are hand-written SQL). Times are written as ISO strings from the Effect clock, versions as
+ * numbers and JSON columns as JSON text; the store decodes what it reads with Schema.
+ */
 export interface BreakerScopeTable {
   readonly scope: string
   readonly state: "OPEN" | "TRIPPED" | "QUIET_PERIOD"
-  readonly version: string
-  readonly tripped_at: Date | null
+  readonly version: ColumnType<string, number, number>
+  readonly tripped_at: ColumnType<Date | null, string | null, string | null>
   readonly trip_reason: string | null
-  readonly trip_details: unknown
-  readonly tripped_by: unknown
+  readonly trip_details: ColumnType<unknown, string | null, string | null>
+  readonly tripped_by: ColumnType<unknown, string | null, string | null>
   readonly trip_source: "manual" | "automatic" | null
-  readonly reset_at: Date | null
-  readonly reset_by: unknown
-  readonly quiet_until: Date | null
+  readonly reset_at: ColumnType<Date | null, string | null, string | null>
+  readonly reset_by: ColumnType<unknown, string | null, string | null>
+  readonly quiet_until: ColumnType<Date | null, string | null, string | null>
   readonly trip_count_today: Generated<number>
-  readonly trip_count_day: Date | null
-  readonly created_at: Generated<Date>
-  readonly updated_at: Generated<Date>
+  /** A `date`: read it as text (`trip_count_day::text`), so no time zone shifts the day. */
+  readonly trip_count_day: ColumnType<string | null, string | null, string | null>
+  readonly created_at: ColumnType<Date, string | undefined, string>
+  readonly updated_at: ColumnType<Date, string | undefined, string>
 }
 
 export interface BreakerTransitionTable {
@@ -87,25 +92,25 @@ export interface BreakerTransitionTable {
   readonly kind: "trip" | "trip_repeated" | "reset" | "quiet_period_ended" | "reset_requested"
   readonly from_state: string
   readonly to_state: string
-  readonly version: string
+  readonly version: ColumnType<string, number, number>
   readonly source: "manual" | "automatic" | null
-  readonly actor: unknown
+  readonly actor: ColumnType<unknown, string, string>
   readonly reason: string | null
-  readonly details: Generated<unknown>
-  readonly at: Date
+  readonly details: ColumnType<unknown, string | undefined, string>
+  readonly at: ColumnType<Date, string, string>
 }
 
 export interface BreakerResetRequestTable {
   readonly id: string
   readonly scope: string
-  readonly base_version: string
-  readonly requested_by: unknown
+  readonly base_version: ColumnType<string, number, number>
+  readonly requested_by: ColumnType<unknown, string, string>
   readonly reason: string
-  readonly requested_at: Date
-  readonly expires_at: Date
+  readonly requested_at: ColumnType<Date, string, string>
+  readonly expires_at: ColumnType<Date, string, string>
   readonly status: "pending" | "approved" | "expired" | "superseded"
-  readonly approved_by: unknown
-  readonly approved_at: Date | null
+  readonly approved_by: ColumnType<unknown, string | null, string | null>
+  readonly approved_at: ColumnType<Date | null, string | null, string | null>
 }
 
 export interface SettingTable {
@@ -113,6 +118,46 @@ export interface SettingTable {
   readonly value: unknown
   readonly updated_at: Generated<Date>
   readonly updated_by: unknown
+}
+
+/** Versioned runtime settings (`core/settings/store.ts`): the current value is the highest version. */
+export interface SettingVersionTable {
+  readonly key: string
+  readonly version: number
+  readonly value: unknown
+  readonly changed_at: Generated<Date>
+  readonly changed_by: unknown
+  readonly reason: string | null
+}
+
+/**
+ * Idempotency keys of the JSON API (`core/idempotency/store.ts`; the claim is hand-written SQL).
+ * Times are written as ISO strings from the Effect clock and read back as `Date`.
+ */
+export interface IdempotencyKeyTable {
+  /** `user:<id>` or `api_key:<id>`: whose key it is. */
+  readonly principal: string
+  readonly key: string
+  readonly fingerprint: string
+  readonly method: string
+  readonly path: string
+  readonly state: "in_progress" | "completed"
+  readonly claim_token: string
+  readonly locked_until: ColumnType<Date | null, string | null, string | null>
+  readonly response_status: number | null
+  readonly response_headers: ColumnType<unknown, string | null, string | null>
+  readonly response_body: Uint8Array | null
+  readonly withheld: Generated<boolean>
+  readonly created_at: ColumnType<Date, string, string>
+  readonly completed_at: ColumnType<Date | null, string | null, string | null>
+  readonly expires_at: ColumnType<Date, string, string>
+}
+
+/** One row: the last completed daily retention run (`core/retention/store.ts`, hand-written SQL). */
+export interface RetentionScheduleTable {
+  readonly singleton: Generated<boolean>
+  readonly last_slot: Date
+  readonly completed_at: Generated<Date>
 }
 
 export interface Database {
@@ -126,4 +171,7 @@ export interface Database {
   readonly breaker_transition: BreakerTransitionTable
   readonly breaker_reset_request: BreakerResetRequestTable
   readonly setting: SettingTable
+  readonly setting_version: SettingVersionTable
+  readonly idempotency_key: IdempotencyKeyTable
+  readonly retention_schedule: RetentionScheduleTable
 }

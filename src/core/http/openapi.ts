@@ -4,6 +4,7 @@
  * cannot drift from what is served; a test checks every API route has its schemas.
  */
 import { Schema } from "effect"
+import { DEFAULT_WAIT_MILLIS, MAX_KEY_LENGTH, appliesTo as takesIdempotencyKey } from "../idempotency/policy.ts"
 import { version } from "../version.ts"
 import type { RegisteredRoute } from "./route.ts"
 
@@ -54,6 +55,36 @@ const RETRY_AFTER: Json = {
 const RATE_LIMITED =
   "The API key made more requests in the last minute than `API_RATE_LIMIT_PER_MINUTE` allows (`too_many_requests`); see `Retry-After`."
 
+/** Every POST of the JSON API takes one (`core/http/idempotency.ts`). */
+const IDEMPOTENCY_KEY: Json = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: `Makes a retry safe: the first request with this key acts and its answer is kept (\`http.idempotency_ttl_hours\`, 24 h by default); the same request again with the key gets that answer replayed, with \`Idempotent-Replayed: true\`. Keys belong to the caller (API key or user). 1 to ${MAX_KEY_LENGTH} visible ASCII characters, bare or quoted; a UUID is a good key. Answers 5xx, 400, 401, 403, 408, 413 and 429 are not kept: a retry executes again.`,
+  schema: { type: "string", minLength: 1, maxLength: MAX_KEY_LENGTH + 2, pattern: "^[!-~]+$" }
+}
+
+const REPLAYED: Json = {
+  "Idempotent-Replayed": {
+    description: "`true` when this answer is the kept answer to an earlier request with the same `Idempotency-Key`.",
+    schema: { type: "string", enum: ["true"] }
+  }
+}
+
+/** The answers every keyed POST may give besides its own; a route's own 400 and 409 keep their descriptions. */
+const idempotencyResponses = (responses: Json, own: Readonly<Record<number, string>>): void => {
+  const success = responses["200"]
+  if (typeof success === "object" && success !== null) responses["200"] = { ...success, headers: REPLAYED }
+  const badKey = "The `Idempotency-Key` header is malformed (`bad_request`, the issue's path is `Idempotency-Key`)."
+  const invalid = (responses["400"] as Json | undefined)?.description
+  responses["400"] = errorResponse(typeof invalid === "string" ? `${invalid} Or: ${badKey}` : badKey)
+  const inProgress = `The first request with this \`Idempotency-Key\` is still running after a wait of ${DEFAULT_WAIT_MILLIS / 1000} s (\`idempotency_key_in_progress\`; see \`Retry-After\`), or it was executed but its answer carried a secret and was not kept (\`idempotency_key_answer_withheld\`).`
+  responses["409"] = errorResponse(own[409] === undefined ? inProgress : `${own[409]} Or: ${inProgress}`, RETRY_AFTER)
+  responses["422"] = errorResponse(
+    "This `Idempotency-Key` was used for another request: another method, path, query or body (`idempotency_key_reused`)."
+  )
+}
+
 const parameters = (route: RegisteredRoute): ReadonlyArray<Json> => {
   const out: Array<Json> = []
   for (const name of route.path.match(/:([A-Za-z0-9_]+)/g) ?? []) {
@@ -68,6 +99,7 @@ const parameters = (route: RegisteredRoute): ReadonlyArray<Json> => {
       out.push({ name: key, in: "query", required: required.has(key), schema })
     }
   }
+  if (takesIdempotencyKey(route.method, route.path)) out.push(IDEMPOTENCY_KEY)
   return out
 }
 
@@ -101,6 +133,7 @@ const operation = (route: RegisteredRoute): Json => {
     const own = route.docs?.responses?.[429]
     responses["429"] = errorResponse(own === undefined ? RATE_LIMITED : `${own} Or: ${RATE_LIMITED}`, RETRY_AFTER)
   }
+  if (takesIdempotencyKey(route.method, route.path)) idempotencyResponses(responses, route.docs?.responses ?? {})
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
     summary: route.summary,

@@ -4,7 +4,7 @@
  */
 import { Cause, Effect, Schema } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { errorPage } from "../../../views/pages/error.ts"
+import { errorPage } from "../../../views/error-page.ts"
 import type { Principal } from "../auth/access.ts"
 import { isDatabaseOutage } from "../db/outage.ts"
 import { badRequestFrom, type Issue } from "../errors/generic.ts"

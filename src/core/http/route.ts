@@ -5,7 +5,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import type { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { CurrentPrincipal } from "../auth/access.ts"
-import { isPermission, type Permission } from "../auth/permissions.ts"
+import { type Permission, Permissions } from "../auth/permissions.ts"
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 
@@ -79,7 +79,11 @@ export class RouteDeclarationError extends Schema.TaggedError<RouteDeclarationEr
 }) {}
 
 /** Checks one declaration; the type system already demands `access`, this catches the rest. */
-export const validateRoute = (route: RegisteredRoute, existing: ReadonlyArray<RegisteredRoute>): string | undefined => {
+export const validateRoute = (
+  route: RegisteredRoute,
+  existing: ReadonlyArray<RegisteredRoute>,
+  isPermission: (value: unknown) => boolean
+): string | undefined => {
   const access: unknown = route.access
   if (access !== "public" && !isPermission(access))
     return `route ${route.method} ${route.path} (module ${route.module}) declares no valid permission: ${String(access)}`
@@ -102,19 +106,23 @@ export interface RouteTableShape {
 
 /** Every route of the application, as the modules declared them. */
 export class RouteTable extends Context.Service<RouteTable, RouteTableShape>()("breakwater/RouteTable") {
-  static readonly layer = Layer.sync(RouteTable, () => {
-    const all: Array<RegisteredRoute> = []
-    return {
-      add: (routes) =>
-        Effect.suspend(() => {
-          for (const r of routes) {
-            const problem = validateRoute(r, all)
-            if (problem !== undefined) return Effect.fail(new RouteDeclarationError({ message: problem }))
-            all.push(r)
-          }
-          return Effect.void
-        }),
-      routes: Effect.sync(() => [...all])
-    }
-  })
+  static readonly layer = Layer.effect(
+    RouteTable,
+    Effect.gen(function* () {
+      const permissions = yield* Permissions
+      const all: Array<RegisteredRoute> = []
+      return {
+        add: (routes) =>
+          Effect.suspend(() => {
+            for (const r of routes) {
+              const problem = validateRoute(r, all, permissions.isPermission)
+              if (problem !== undefined) return Effect.fail(new RouteDeclarationError({ message: problem }))
+              all.push(r)
+            }
+            return Effect.void
+          }),
+        routes: Effect.sync(() => [...all])
+      }
+    })
+  )
 }

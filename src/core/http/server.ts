@@ -21,15 +21,18 @@ import { ApiRateLimiter } from "../auth/api-rate-limit.ts"
 import { isStateChanging } from "../auth/csrf.ts"
 import type { Permission } from "../auth/permissions.ts"
 import { AppConfig } from "../config.ts"
+import { ErrorAnswers } from "../errors/declared-answers.ts"
 import { PayloadTooLarge } from "../errors/generic.ts"
+import { appliesTo as takesIdempotencyKey } from "../idempotency/policy.ts"
 import { Navigation } from "../navigation.ts"
 import { writeLogLine } from "../observability/logging.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { RequestInfo, type RequestInfoShape } from "../request-info.ts"
 import { clientAddressOf, trustedProxies } from "./client-address.ts"
 import { FastLane, FastLaneServer, type FastRoute, makeFastHandler } from "./fast-lane.ts"
+import { Idempotency } from "./idempotency.ts"
 import { internalErrorJson } from "./negotiation.ts"
-import { respondToFailure } from "./respond-error.ts"
+import { type DeclaredAnswers, respondToFailure } from "./respond-error.ts"
 import { type RegisteredRoute, RouteTable } from "./route.ts"
 import { PRIVATE_CACHE_CONTROL, SECURITY_HEADERS } from "./security-headers.ts"
 
@@ -84,9 +87,12 @@ const guardRoute = (
   access: AccessControl["Service"],
   navigation: Navigation["Service"],
   traced: boolean,
-  limits: BodyLimits
+  limits: BodyLimits,
+  idempotency: Idempotency["Service"],
+  declared: DeclaredAnswers
 ) => {
   const span = { "http.route": route.path }
+  const keyed = takesIdempotencyKey(route.method, route.path)
   const limit = bodyLimitOf(route, limits)
   const maxBodySize = ByteSize.bytes(limit)
   const shownOnFailure = (request: HttpServerRequest.HttpServerRequest, principal: Principal | undefined) =>
@@ -99,6 +105,10 @@ const guardRoute = (
     const request = Context.get(context, HttpServerRequest.HttpServerRequest)
     info.route = route.path
     let principal: Principal | undefined
+    const respond = (cause: Cause.Cause<unknown>, shown: Principal | undefined) =>
+      respondToFailure(cause, request, info.requestId, shown, declared).pipe(
+        Effect.provideService(Navigation, navigation)
+      )
     // Public routes too: the cross-site check applies to every state change, sign-in included.
     const authorized = route.skipIdentity === true ? Effect.succeed(anonymous) : access.authorize(request, route.access)
     // Without a tracing backend there is no span to annotate.
@@ -106,7 +116,15 @@ const guardRoute = (
       Effect.flatMap((p) => {
         principal = p
         info.authenticated = p.kind !== "anonymous"
-        return Effect.provideService(route.handler, CurrentPrincipal, p)
+        const handler = Effect.provideService(route.handler, CurrentPrincipal, p)
+        // A keyed POST keeps its answer, error answers included: the handler's failures are answered here.
+        return keyed
+          ? idempotency.guard(
+              request,
+              p,
+              Effect.catchCause(handler, (cause) => respond(cause, p))
+            )
+          : handler
       })
     )
     // Only a state change has a body to read (the CSRF check may read it before the handler).
@@ -122,8 +140,8 @@ const guardRoute = (
       Effect.catchCause((cause) =>
         Effect.flatMap(shownOnFailure(request, principal), (shown) => {
           if (shown !== undefined && shown.kind !== "anonymous") info.authenticated = true
-          return respondToFailure(cause, request, info.requestId, shown)
-        }).pipe(Effect.provideService(Navigation, navigation))
+          return respond(cause, shown)
+        })
       )
     )
   })
@@ -157,7 +175,8 @@ const pipeline = Effect.fnUntraced(function* (
   access: AccessControl["Service"],
   metrics: Metrics["Service"],
   navigation: Navigation["Service"],
-  proxyList: ReadonlyArray<string>
+  proxyList: ReadonlyArray<string>,
+  declared: DeclaredAnswers
 ) {
   const { requests, duration } = httpMetrics(metrics)
   const proxies = trustedProxies(proxyList)
@@ -223,7 +242,7 @@ const pipeline = Effect.fnUntraced(function* (
         access.identify(request).pipe(
           // Only for the navigation of the error page: without the session store it shows none.
           Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)),
-          Effect.flatMap((principal) => respondToFailure(cause, request, info.requestId, principal)),
+          Effect.flatMap((principal) => respondToFailure(cause, request, info.requestId, principal, declared)),
           Effect.provideService(Navigation, navigation),
           // Even the error page failing must not leave the client without an answer.
           Effect.catchCause((secondary) =>
@@ -253,8 +272,11 @@ export const HttpApp: Layer.Layer<
   | ApiKeyAuthenticator
   | ApiRateLimiter
   | AppConfig
+  | Idempotency
+  | ErrorAnswers
 > = Layer.unwrap(
   Effect.gen(function* () {
+    const { declared } = yield* ErrorAnswers
     const table = yield* RouteTable
     const access = yield* AccessControl
     const metrics = yield* Metrics
@@ -264,9 +286,14 @@ export const HttpApp: Layer.Layer<
     const traced = (yield* Effect.tracer) !== Tracer.nativeTracer
     const config = yield* AppConfig
     const limits: BodyLimits = { api: config.maxApiBodyBytes, form: config.maxFormBodyBytes }
+    const idempotency = yield* Idempotency
     for (const route of routes)
-      yield* router.add(route.method, route.path, guardRoute(route, access, navigation, traced, limits))
-    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation, config.trustedProxies)
+      yield* router.add(
+        route.method,
+        route.path,
+        guardRoute(route, access, navigation, traced, limits, idempotency, declared)
+      )
+    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation, config.trustedProxies, declared)
     // Spans matter more than speed when tracing is on: then every request takes the full path.
     if (!traced) yield* installFastLane(routes, metrics)
     const announce = Layer.effectDiscard(

@@ -6,17 +6,18 @@
  */
 import { Clock, Effect, Redacted, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
-import { apiKeysPage } from "../../../views/pages/api-keys.ts"
 import { actorOf } from "../../core/audit/entry.ts"
 import { CurrentPrincipal, Forbidden } from "../../core/auth/access.ts"
 import { parseDuration } from "../../core/auth/api-key-format.ts"
 import { ApiKeys, ApiKeyView } from "../../core/auth/api-keys.ts"
-import { permissions } from "../../core/auth/permissions.ts"
+import { Permissions } from "../../core/auth/permissions.ts"
 import { REAUTH_WINDOW_MINUTES, requireRecentAuthentication } from "../../core/auth/reauth.ts"
-import { decodeForm, decodeJson, decodeOptionalJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import { BadRequest } from "../../core/errors/generic.ts"
+import { decodeForm, decodeJson, decodeOptionalJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
+import { apikeyCommand } from "./cli.ts"
+import { apiKeysPage } from "./page.ts"
 
 const Expiry = Schema.String.check(
   Schema.makeFilter((s: string) => parseDuration(s) !== undefined || "must be a duration such as 30d, 12h or 1y")
@@ -79,7 +80,10 @@ const renderPage = (created?: { readonly id: string; readonly plaintext: string 
     const now = yield* Clock.currentTimeMillis
     const data = {
       keys,
-      grantable: permissions.filter((p) => principal.permissions.has(p)),
+      grantable: (yield* Permissions)
+        .all()
+        .map((p) => p.name)
+        .filter((p) => principal.permissions.has(p)),
       csrfToken: principal.session?.csrfToken ?? "",
       now,
       passwordNeeded:
@@ -94,7 +98,15 @@ const renderPage = (created?: { readonly id: string; readonly plaintext: string 
 
 export const apiKeysModule = defineModule({
   name: "api-keys",
+  permissions: [
+    {
+      name: "MANAGE_API_KEYS",
+      description: "Create, list and revoke API keys (a key holds at most its owner's permissions).",
+      roles: []
+    }
+  ],
   layer: ApiKeys.layer,
+  commands: [apikeyCommand],
   routes: [
     {
       method: "GET",

@@ -5,12 +5,12 @@
 import { Effect, Layer, Option, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
-import { auditLogPage } from "../../../views/pages/audit-log.ts"
 import { AuditFilter, AuditPageSchema, listEntries, withoutEmpty } from "../../core/audit/query.ts"
 import { decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
 import { CSV_HEADER, csvLine, csvRow } from "./csv.ts"
+import { auditLogPage } from "./page.ts"
 
 /** The filters of this request: empty form fields dropped, then decoded (400 naming the field). */
 const filterOfRequest = Effect.gen(function* () {
@@ -24,6 +24,7 @@ const EXPORT_PAGE = 1000
 
 export const auditLogModule = defineModule({
   name: "audit-log",
+  permissions: [{ name: "VIEW_AUDIT", description: "Read, filter and export the audit log.", roles: ["operator"] }],
   layer: Layer.empty,
   routes: [
     {

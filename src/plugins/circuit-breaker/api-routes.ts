@@ -24,8 +24,8 @@ import {
   ResetRequest,
   ScopeName,
   Transition
-} from "../../core/breaker/model.ts"
-import { CircuitBreaker, type ResetOutcome } from "../../core/breaker/service.ts"
+} from "../../core/contracts/circuit-breaker/model.ts"
+import { CircuitBreaker, type ResetOutcome } from "../../core/contracts/circuit-breaker/service.ts"
 import { decodeJson, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { BoundedJsonObject, Int64Id } from "../../core/input-schemas.ts"

@@ -8,14 +8,6 @@
  */
 import { Clock, Effect, Option, Schema, SchemaTransformation } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, UrlParams } from "effect/http"
-import {
-  type BreakerAction,
-  type BreakerPanelData,
-  breakerConsole,
-  breakerPage,
-  breakerPanel,
-  type FormProblem
-} from "../../../views/pages/circuit-breaker.ts"
 import { actorOf } from "../../core/audit/entry.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import { REAUTH_WINDOW_MINUTES, ReauthenticationRequired, requireRecentAuthentication } from "../../core/auth/reauth.ts"
@@ -28,16 +20,24 @@ import {
   ScopeNotFound,
   StoresUnhealthy,
   VersionConflict
-} from "../../core/breaker/errors.ts"
-import { Acknowledge, type BreakerView, Reason, ScopeName } from "../../core/breaker/model.ts"
-import { CircuitBreaker, type ResetOutcome, type TripOutcome } from "../../core/breaker/service.ts"
-import { decodeForm, decodePath } from "../../core/http/decode.ts"
+} from "../../core/contracts/circuit-breaker/errors.ts"
+import { Acknowledge, type BreakerView, Reason, ScopeName } from "../../core/contracts/circuit-breaker/model.ts"
+import { CircuitBreaker, type ResetOutcome, type TripOutcome } from "../../core/contracts/circuit-breaker/service.ts"
 import { BadRequest } from "../../core/errors/generic.ts"
+import { decodeForm, decodePath } from "../../core/http/decode.ts"
 import { fragment, page } from "../../core/http/page.ts"
 import { classify } from "../../core/http/respond-error.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { publicAsset } from "../../core/http/static.ts"
 import type { CoreServices } from "../../core/module.ts"
+import {
+  type BreakerAction,
+  type BreakerPanelData,
+  breakerConsole,
+  breakerPage,
+  breakerPanel,
+  type FormProblem
+} from "./page.ts"
 
 const TITLE = "Circuit Breaker"
 const STREAM_URL = "/api/v1/breaker/stream"
@@ -264,7 +264,7 @@ const actor = Effect.map(CurrentPrincipal, actorOf)
 // ---------------------------------------------------------------------------------------------
 // Routes.
 
-export const consoleRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
+export const consoleRoutes: ReadonlyArray<RouteSpec<CoreServices | CircuitBreaker>> = [
   css.route,
   js.route,
   {

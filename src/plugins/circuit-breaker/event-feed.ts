@@ -6,7 +6,7 @@
  * comment, so a thousand idle streams share one timer.
  */
 import { Context, Duration, Effect, Layer, PubSub, type Scope, Stream } from "effect"
-import { CircuitBreaker } from "../../core/breaker/service.ts"
+import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import type { FiberSpec } from "../../core/supervisor.ts"
 import { changeFrame, KEEP_ALIVE_FRAME } from "./sse.ts"
 

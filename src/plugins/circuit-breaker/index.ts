@@ -1,19 +1,42 @@
 /**
- * The circuit breaker module: its JSON API (with server-sent events), its console page and the
- * navigation entry. The breaker service itself lives in core (`CircuitBreaker`), because alert
- * rules and the CLI use it too; this module adds only the per-process event feed that shares
- * each change's encoded frame among all SSE clients.
+ * The circuit breaker module: the breaker service (provided to the other modules through the
+ * `CircuitBreaker` contract, which alert rules use to trip it), its fibers (the verifier that
+ * keeps every reading confirmed, the listener for other replicas' changes, the feed that shares
+ * each change's encoded frame among all SSE clients), its JSON API and stream, its console page,
+ * its permissions and its CLI commands.
  */
+
+import { Layer } from "effect"
+import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import { defineModule } from "../../core/module.ts"
 import { apiRoutes } from "./api-routes.ts"
+import { breakerCommand } from "./cli.ts"
 import { consoleRoutes } from "./console-routes.ts"
 import { BreakerEventFeed, eventFeedFiber } from "./event-feed.ts"
+import { CircuitBreakerLive, listenerFiber, verifierFiber } from "./live.ts"
 import { streamRoute } from "./stream-route.ts"
+
+/** The breaker (provided) and its private services: the listener and the SSE feed. */
+const services = Layer.merge(CircuitBreakerLive, BreakerEventFeed.layer)
 
 export const circuitBreakerModule = defineModule({
   name: "circuit-breaker",
-  layer: BreakerEventFeed.layer,
-  fibers: [eventFeedFiber],
+  provides: [CircuitBreaker],
+  layer: services,
+  fibers: [verifierFiber, listenerFiber, eventFeedFiber],
+  permissions: [
+    {
+      name: "VIEW_CIRCUIT_BREAKER",
+      description: "Read the breaker's state, history and stream.",
+      roles: ["viewer", "operator"]
+    },
+    { name: "TRIP_CIRCUIT_BREAKER", description: "Trip (halt) a scope.", roles: ["operator"] },
+    {
+      name: "RESET_CIRCUIT_BREAKER",
+      description: "Reset a tripped scope, approve a reset, create scopes.",
+      roles: ["operator"]
+    }
+  ],
   // The stream's literal path is matched before `/api/v1/breaker/:scope` (static segments win).
   routes: [streamRoute, ...apiRoutes, ...consoleRoutes],
   navigation: [
@@ -24,5 +47,6 @@ export const circuitBreakerModule = defineModule({
       feature: "CIRCUIT_BREAKER",
       order: 10
     }
-  ]
+  ],
+  commands: [breakerCommand]
 })

@@ -3,7 +3,7 @@
  * the wire. An event is `event: <name>` and one `data:` line of JSON (JSON never contains a raw
  * newline), ended by a blank line; a comment line keeps idle connections and proxies open.
  */
-import type { BreakerChange, BreakerView } from "../../core/breaker/model.ts"
+import type { BreakerChange, BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
 
 const encoder = new TextEncoder()
 

@@ -6,8 +6,6 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
-import { type AdminLink, adminPage } from "../../../views/pages/admin.ts"
-import { type UserNotice, userNotices, usersPage } from "../../../views/pages/users.ts"
 import { actorOf } from "../../core/audit/entry.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import type { Permission } from "../../core/auth/permissions.ts"
@@ -18,6 +16,8 @@ import { decodeForm, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import type { CoreServices } from "../../core/module.ts"
+import { type AdminLink, adminPage } from "./admin-page.ts"
+import { type UserNotice, userNotices, usersPage } from "./users-page.ts"
 
 /** The administration pages, each shown on the landing page to whoever holds its permission. */
 const adminLinks: ReadonlyArray<AdminLink & { readonly permission: Permission }> = [

@@ -4,7 +4,7 @@
  * sessions and old failed logins. Users, sessions, passwords and access control
  * themselves are core services (`src/core/auth/`), so every module can rely on them.
  */
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { Sessions } from "../../core/auth/sessions.ts"
 import { defineModule } from "../../core/module.ts"
 import { periodicFiber } from "../../core/supervisor.ts"
@@ -14,7 +14,14 @@ import { loginRoutes } from "./login-routes.ts"
 
 export const identityModule = defineModule({
   name: "identity",
-  layer: Layer.effectDiscard(ensureFirstAdmin),
+  permissions: [
+    {
+      name: "MANAGE_USERS",
+      description: "Add users, change roles, disable or enable users and end their sessions.",
+      roles: []
+    }
+  ],
+  onServe: ensureFirstAdmin,
   fibers: [periodicFiber("identity.sweeper", "10 minutes", Effect.asVoid(Effect.flatMap(Sessions, (s) => s.sweep)))],
   routes: [...loginRoutes, ...adminRoutes],
   navigation: [

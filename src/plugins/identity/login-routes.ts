@@ -4,17 +4,17 @@
  */
 import { Effect, Redacted, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { LOGIN_REFUSED, loginPage } from "../../../views/pages/login.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import { Login } from "../../core/auth/login.ts"
 import { requireRecentAuthentication } from "../../core/auth/reauth.ts"
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS } from "../../core/auth/sessions.ts"
 import { decodeForm, decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
-import { RequestInfo } from "../../core/request-info.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { safeNextPath } from "../../core/http/safe-redirect.ts"
 import type { CoreServices } from "../../core/module.ts"
+import { RequestInfo } from "../../core/request-info.ts"
+import { LOGIN_REFUSED, loginPage } from "./login-page.ts"
 
 const LoginQuery = Schema.Struct({ next: Schema.optional(Schema.String) })
 

@@ -4,12 +4,12 @@
  */
 import { Effect } from "effect"
 import { HttpServerResponse } from "effect/http"
-import { aboutPage } from "../../../views/pages/about.ts"
-import { type DashboardData, dashboardPage, dashboardStatus } from "../../../views/pages/dashboard.ts"
 import { fragment, page } from "../../core/http/page.ts"
 import { defineModule } from "../../core/module.ts"
 import { Readiness } from "../../core/readiness.ts"
 import { periodicFiber } from "../../core/supervisor.ts"
+import { aboutPage } from "./about-page.ts"
+import { type DashboardData, dashboardPage, dashboardStatus } from "./dashboard-page.ts"
 import { SystemInfo, SystemSnapshot } from "./system-info.ts"
 
 const dashboardData = Effect.gen(function* () {

@@ -1,0 +1,560 @@
+/**
+ * The breaker's SQL: scope rows (the truth), the transition history, reset requests and settings.
+ * Times come from the caller (the Effect clock), so tests drive them with TestClock.
+ *
+ * Rows are decoded with Schema here, into the contract types. The tables' CHECKs and this store's
+ * own writes shape every row, so one that does not decode is a bug: a defect that names the table
+ * (and, through the issue's path, the field), never a silent cast. Plain reads and writes are typed
+ * Kysely queries; hand-written SQL is kept for the compare-and-set and the one-statement trip.
+ */
+import { Effect, Schema, SchemaTransformation, Struct } from "effect"
+import { SqlClient, type SqlError, SqlSchema } from "effect/sql"
+import { AUDIT_INSERT_COLUMNS, AUDIT_RECORDSET } from "../../core/audit/store.ts"
+import {
+  ActorJson,
+  BreakerRecord,
+  type BreakerSettings,
+  BreakerState,
+  GLOBAL_SCOPE,
+  ResetRequest,
+  ResetRequestStatus,
+  Transition,
+  TransitionKind,
+  TripSource
+} from "../../core/contracts/circuit-breaker/model.ts"
+import { db, run } from "../../core/db/query.ts"
+import { shownJson } from "../../core/json-bounds.ts"
+
+const client = SqlClient.SqlClient
+
+/** The UTC calendar day of a time, as PostgreSQL's `date` prints it. */
+export const utcDay = (millis: number) => new Date(millis).toISOString().slice(0, 10)
+
+// Column codecs: what the driver returns, decoded into the contract's field types.
+
+/** A `timestamptz` as ISO 8601 UTC. The driver returns a `Date`; a string (as text) is parsed too. */
+const Timestamp = Schema.Union([Schema.Date, Schema.DateFromString]).pipe(
+  Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transform({ decode: (date) => date.toISOString(), encode: (iso) => new Date(iso) })
+  )
+)
+
+/** A `bigint` column as a number. The driver returns a `bigint`; a digit string or a number is taken too. */
+const BigIntNumber = Schema.Union([
+  Schema.BigInt,
+  Schema.String.check(Schema.isPattern(/^-?\d+$/)),
+  Schema.Number
+]).pipe(Schema.decodeTo(Schema.Int, SchemaTransformation.transform({ decode: (n) => Number(n), encode: (n) => n })))
+
+/** A `bigint` identity as the contract's string id. */
+const BigIntId = Schema.Union([Schema.BigInt, Schema.String.check(Schema.isPattern(/^\d+$/)), Schema.Int]).pipe(
+  Schema.decodeTo(Schema.String, SchemaTransformation.transform({ decode: (id) => String(id), encode: (id) => id }))
+)
+
+/**
+ * Stored free-form details as readers get them: withheld when out of bounds (written before the
+ * bounds existed), so no published record, stream event or API answer is too deep to encode.
+ * Decoding looks at the top level only and `shownJson` walks with an explicit stack, so a value
+ * nested thousands of levels deep cannot overflow the stack here.
+ */
+const ShownDetails = Schema.Record(Schema.String, Schema.Unknown).pipe(
+  Schema.decodeTo(
+    Schema.Record(Schema.String, Schema.Unknown),
+    SchemaTransformation.transform({ decode: shownJson, encode: (details) => details })
+  )
+)
+
+/**
+ * The nullable forms, with `null` as the first member: measured, `NullOr` first tries (and fails)
+ * the codec on a null, about ten times the cost, and the verifier decodes every scope every second.
+ */
+const NullableTimestamp = Schema.Union([Schema.Null, Timestamp])
+const NullableDetails = Schema.Union([Schema.Null, ShownDetails])
+
+/**
+ * A row or a statement's input that does not match its schema is a bug (see the header): a
+ * defect naming the table; the message carries the issue with the field's path.
+ */
+const schemaDefect = (table: string) => (error: Schema.SchemaError) =>
+  Effect.die(new Error(`${table}: a row read or a value written does not match its schema: ${error.message}`))
+
+/** An `INSERT … RETURNING` that returned no row. */
+const noRowDefect = (table: string) => () => Effect.die(new Error(`${table}: an insert returned no row`))
+
+// breaker_scope
+
+/** A scope row; `trip_count_day` is selected as text (`YYYY-MM-DD`): no time-zone conversion of a calendar day. */
+const ScopeRow = Schema.Struct({
+  scope: Schema.String,
+  state: BreakerState,
+  version: BigIntNumber,
+  tripped_at: NullableTimestamp,
+  trip_reason: Schema.NullOr(Schema.String),
+  trip_details: NullableDetails,
+  tripped_by: Schema.NullOr(ActorJson),
+  trip_source: Schema.NullOr(TripSource),
+  reset_at: NullableTimestamp,
+  reset_by: Schema.NullOr(ActorJson),
+  quiet_until: NullableTimestamp,
+  trip_count_today: Schema.Int,
+  trip_count_day: Schema.NullOr(Schema.String),
+  updated_at: Timestamp
+})
+type ScopeRow = typeof ScopeRow.Type
+
+/**
+ * A stored row as the record; `trip_count_today` is 0 on any other UTC day than `now`'s. Built
+ * field by field in the contract's order: the published JSON is compared as text.
+ */
+const toRecord = (row: ScopeRow, now: number): BreakerRecord => ({
+  scope: row.scope,
+  state: row.state,
+  version: row.version,
+  tripped_at: row.tripped_at,
+  trip_reason: row.trip_reason,
+  trip_details: row.trip_details,
+  tripped_by: row.tripped_by,
+  trip_source: row.trip_source,
+  reset_at: row.reset_at,
+  reset_by: row.reset_by,
+  quiet_until: row.quiet_until,
+  trip_count_today: row.trip_count_day === utcDay(now) ? row.trip_count_today : 0,
+  updated_at: row.updated_at
+})
+
+const SCOPE_COLUMNS = [
+  "scope",
+  "state",
+  "version",
+  "tripped_at",
+  "trip_reason",
+  "trip_details",
+  "tripped_by",
+  "trip_source",
+  "reset_at",
+  "reset_by",
+  "quiet_until",
+  "trip_count_today",
+  "updated_at"
+] as const
+
+const selectScopes = db
+  .selectFrom("breaker_scope")
+  .select(SCOPE_COLUMNS)
+  .select((eb) => eb.cast<string | null>("trip_count_day", "text").as("trip_count_day"))
+
+const scopesAll = SqlSchema.findAll({
+  Request: Schema.Void,
+  Result: ScopeRow,
+  execute: () => run(selectScopes.orderBy((eb) => eb("scope", "=", GLOBAL_SCOPE), "desc").orderBy("scope", "asc"))
+})
+
+/** Every scope, `global` first (the verifier reads them all every second). */
+export const readScopes = (
+  now: number
+): Effect.Effect<ReadonlyArray<BreakerRecord>, SqlError.SqlError, SqlClient.SqlClient> =>
+  scopesAll(undefined).pipe(
+    Effect.map((rows) => rows.map((r) => toRecord(r, now))),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_scope"))
+  )
+
+const scopesNamed = SqlSchema.findAll({
+  Request: Schema.Array(Schema.String),
+  Result: ScopeRow,
+  // `= ANY($1)`: one array parameter, so the statement text does not vary with the count.
+  execute: (scopes) => run(selectScopes.where("scope", "=", (eb) => eb.fn.any(eb.val(scopes))))
+})
+
+/** The records of the named scopes (those that exist), in no particular order. */
+export const readScopesNamed = (scopes: ReadonlyArray<string>, now: number) =>
+  scopesNamed(scopes).pipe(
+    Effect.map((rows) => rows.map((r) => toRecord(r, now))),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_scope"))
+  )
+
+const scopeOne = SqlSchema.findOneOption({
+  Request: Schema.Struct({ scope: Schema.String, lock: Schema.Boolean }),
+  Result: ScopeRow,
+  execute: ({ scope, lock }) => run(selectScopes.where("scope", "=", scope).$if(lock, (q) => q.forUpdate()))
+})
+
+/** One scope's record; with `lock`, its row stays locked for the rest of the transaction. */
+export const readScope = (scope: string, now: number, lock = false) =>
+  scopeOne({ scope, lock }).pipe(
+    Effect.map((row) => (row._tag === "Some" ? toRecord(row.value, now) : undefined)),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_scope"))
+  )
+
+/**
+ * Hand-written, shared by {@link compareAndSet} and {@link tripInOneStatement}: one mapping of a
+ * record to the columns for both, and the trip needs it inside a data-modifying CTE anyway.
+ */
+const SET_RECORD = `state = $2, version = $3, tripped_at = $4, trip_reason = $5, trip_details = $6::jsonb,
+  tripped_by = $7::jsonb, trip_source = $8, reset_at = $9, reset_by = $10::jsonb, quiet_until = $11,
+  trip_count_today = $12, trip_count_day = $13::date, updated_at = $14`
+
+/** $1…$14 of {@link SET_RECORD}, then the expected version as $15. */
+const recordParams = (record: BreakerRecord, expected: number): Array<unknown> => [
+  record.scope,
+  record.state,
+  record.version,
+  record.tripped_at,
+  record.trip_reason,
+  record.trip_details === null ? null : JSON.stringify(record.trip_details),
+  record.tripped_by === null ? null : JSON.stringify(record.tripped_by),
+  record.trip_source,
+  record.reset_at,
+  record.reset_by === null ? null : JSON.stringify(record.reset_by),
+  record.quiet_until,
+  record.trip_count_today,
+  record.updated_at.slice(0, 10),
+  record.updated_at,
+  expected
+]
+
+const ExpectedWrite = Schema.Struct({ record: BreakerRecord, expected: Schema.Int })
+
+const casUpdate = SqlSchema.findAll({
+  Request: ExpectedWrite,
+  Result: Schema.Struct({ scope: Schema.String }),
+  // Hand-written: the compare-and-set on the version, with the SET the one-statement trip shares.
+  execute: ({ record, expected }) =>
+    Effect.flatMap(client, (sql) =>
+      sql.unsafe(
+        `UPDATE breaker_scope SET ${SET_RECORD} WHERE scope = $1 AND version = $15 RETURNING scope`,
+        recordParams(record, expected)
+      )
+    )
+})
+
+/**
+ * Writes a record over the stored one if its version is still `expected` (compare-and-set).
+ * Returns false when another change won.
+ */
+export const compareAndSet = (record: BreakerRecord, expected: number) =>
+  casUpdate({ record, expected }).pipe(
+    Effect.map((rows) => rows.length === 1),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_scope"))
+  )
+
+const scopeInsert = SqlSchema.findOne({
+  Request: Schema.Struct({ scope: Schema.String, at: Schema.String }),
+  Result: ScopeRow,
+  execute: ({ scope, at }) =>
+    run(
+      db
+        .insertInto("breaker_scope")
+        .values({ scope, state: "OPEN", version: 1, created_at: at, updated_at: at })
+        .returning(SCOPE_COLUMNS)
+        .returning((eb) => eb.cast<string | null>("trip_count_day", "text").as("trip_count_day"))
+    )
+})
+
+export const insertScope = (scope: string, now: number) =>
+  scopeInsert({ scope, at: new Date(now).toISOString() }).pipe(
+    Effect.map((row) => toRecord(row, now)),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_scope")),
+    Effect.catchTag("NoSuchElementError", noRowDefect("breaker_scope"))
+  )
+
+// breaker_transition
+
+/** A transition row, decoded into the contract's {@link Transition}. */
+const TransitionRow = Schema.Struct({
+  id: BigIntId,
+  scope: Schema.String,
+  kind: TransitionKind,
+  from_state: BreakerState,
+  to_state: BreakerState,
+  version: BigIntNumber,
+  source: Schema.NullOr(TripSource),
+  actor: ActorJson,
+  reason: Schema.NullOr(Schema.String),
+  details: ShownDetails,
+  at: Timestamp
+})
+
+const TRANSITION_COLUMNS = [
+  "id",
+  "scope",
+  "kind",
+  "from_state",
+  "to_state",
+  "version",
+  "source",
+  "actor",
+  "reason",
+  "details",
+  "at"
+] as const
+
+/** A transition to append: everything but the id the database gives it. */
+export const NewTransition = Transition.mapFields(Struct.omit(["id"]))
+export type NewTransition = typeof NewTransition.Type
+
+const TripWrite = Schema.Struct({
+  ...ExpectedWrite.fields,
+  from_state: BreakerState,
+  details: Schema.Record(Schema.String, Schema.Unknown),
+  at: Schema.String,
+  audit_rows_json: Schema.String
+})
+
+const tripStatement = SqlSchema.findOneOption({
+  Request: TripWrite,
+  Result: TransitionRow,
+  // Hand-written: the compare-and-set, the superseded requests, the audit entry (its rows
+  // expanded by `jsonb_to_recordset`) and the history row in data-modifying CTEs, one round trip.
+  execute: (t) =>
+    Effect.flatMap(client, (sql) =>
+      sql.unsafe(
+        `WITH updated AS (
+           UPDATE breaker_scope SET ${SET_RECORD} WHERE scope = $1 AND version = $15 AND state <> 'TRIPPED' RETURNING scope
+         ), superseded AS (
+           UPDATE breaker_reset_request SET status = 'superseded' WHERE status = 'pending' AND scope IN (SELECT scope FROM updated)
+         ), audited AS (
+           INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) SELECT ${AUDIT_INSERT_COLUMNS}
+           FROM jsonb_to_recordset($16::jsonb) AS ${AUDIT_RECORDSET} WHERE EXISTS (SELECT 1 FROM updated)
+         )
+         INSERT INTO breaker_transition (scope, kind, from_state, to_state, version, source, actor, reason, details, at)
+         SELECT scope, 'trip', $17, 'TRIPPED', $3, $8, $7::jsonb, $5, $18::jsonb, $19 FROM updated
+         RETURNING ${TRANSITION_COLUMNS.join(", ")}`,
+        [...recordParams(t.record, t.expected), t.audit_rows_json, t.from_state, JSON.stringify(t.details), t.at]
+      )
+    )
+})
+
+/**
+ * A trip in one statement (one round trip, committed on its own): compare-and-set from a record
+ * that is not tripped, supersede pending reset requests, append the history row and the audit
+ * entry. `undefined` when the version moved (the caller then takes the locked path).
+ */
+export const tripInOneStatement = (
+  record: BreakerRecord,
+  expected: number,
+  t: Omit<NewTransition, "scope" | "kind" | "to_state" | "version" | "source" | "actor" | "reason">,
+  auditRowsJson: string
+) =>
+  tripStatement({
+    record,
+    expected,
+    from_state: t.from_state,
+    details: t.details,
+    at: t.at,
+    audit_rows_json: auditRowsJson
+  }).pipe(
+    Effect.map((row) => (row._tag === "Some" ? row.value : undefined)),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_transition"))
+  )
+
+const transitionInsert = SqlSchema.findOne({
+  Request: NewTransition,
+  Result: TransitionRow,
+  execute: (t) =>
+    run(
+      db
+        .insertInto("breaker_transition")
+        .values({
+          scope: t.scope,
+          kind: t.kind,
+          from_state: t.from_state,
+          to_state: t.to_state,
+          version: t.version,
+          source: t.source,
+          actor: JSON.stringify(t.actor),
+          reason: t.reason,
+          details: JSON.stringify(t.details),
+          at: t.at
+        })
+        .returning(TRANSITION_COLUMNS)
+    )
+})
+
+export const appendTransition = (t: NewTransition) =>
+  transitionInsert(t).pipe(
+    Effect.catchTag("SchemaError", schemaDefect("breaker_transition")),
+    Effect.catchTag("NoSuchElementError", noRowDefect("breaker_transition"))
+  )
+
+const historyPage = SqlSchema.findAll({
+  Request: Schema.Struct({ scope: Schema.String, limit: Schema.Int, before: Schema.NullOr(Schema.String) }),
+  Result: TransitionRow,
+  execute: ({ scope, limit, before }) => {
+    const ofScope = db.selectFrom("breaker_transition").select(TRANSITION_COLUMNS).where("scope", "=", scope)
+    const page = before === null ? ofScope : ofScope.where("id", "<", before)
+    return run(page.orderBy("id", "desc").limit(limit))
+  }
+})
+
+/** Newest first; `before` pages backwards by id. */
+export const readHistory = (scope: string, limit: number, before: string | undefined) =>
+  historyPage({ scope, limit, before: before ?? null }).pipe(
+    Effect.catchTag("SchemaError", schemaDefect("breaker_transition"))
+  )
+
+// breaker_reset_request
+
+/** A reset request row, decoded into the contract's {@link ResetRequest}. */
+const RequestRow = Schema.Struct({
+  id: Schema.String,
+  scope: Schema.String,
+  base_version: BigIntNumber,
+  requested_by: ActorJson,
+  reason: Schema.String,
+  requested_at: Timestamp,
+  expires_at: Timestamp,
+  status: ResetRequestStatus,
+  approved_by: Schema.NullOr(ActorJson),
+  approved_at: NullableTimestamp
+})
+
+const REQUEST_COLUMNS = [
+  "id",
+  "scope",
+  "base_version",
+  "requested_by",
+  "reason",
+  "requested_at",
+  "expires_at",
+  "status",
+  "approved_by",
+  "approved_at"
+] as const
+
+const requestInsert = SqlSchema.findOne({
+  Request: ResetRequest.mapFields(Struct.omit(["status", "approved_by", "approved_at"])),
+  Result: RequestRow,
+  execute: (r) =>
+    run(
+      db
+        .insertInto("breaker_reset_request")
+        .values({
+          id: r.id,
+          scope: r.scope,
+          base_version: r.base_version,
+          requested_by: JSON.stringify(r.requested_by),
+          reason: r.reason,
+          requested_at: r.requested_at,
+          expires_at: r.expires_at,
+          status: "pending"
+        })
+        .returning(REQUEST_COLUMNS)
+    )
+})
+
+export const insertRequest = (r: Omit<ResetRequest, "status" | "approved_by" | "approved_at">) =>
+  requestInsert(r).pipe(
+    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request")),
+    Effect.catchTag("NoSuchElementError", noRowDefect("breaker_reset_request"))
+  )
+
+const requestLocked = SqlSchema.findOneOption({
+  Request: Schema.String,
+  Result: RequestRow,
+  execute: (id) => run(db.selectFrom("breaker_reset_request").select(REQUEST_COLUMNS).where("id", "=", id).forUpdate())
+})
+
+export const lockRequest = (id: string) =>
+  requestLocked(id).pipe(
+    Effect.map((row) => (row._tag === "Some" ? row.value : undefined)),
+    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
+  )
+
+const requestClose = SqlSchema.void({
+  Request: Schema.Struct({
+    id: Schema.String,
+    status: ResetRequestStatus,
+    approved_by: Schema.NullOr(ActorJson),
+    approved_at: Schema.NullOr(Schema.String)
+  }),
+  execute: ({ id, status, approved_by, approved_at }) =>
+    run(
+      db
+        .updateTable("breaker_reset_request")
+        .set({ status, approved_by: approved_by === null ? null : JSON.stringify(approved_by), approved_at })
+        .where("id", "=", id)
+    )
+})
+
+export const closeRequest = (
+  id: string,
+  status: ResetRequest["status"],
+  approvedBy: ActorJson | null,
+  at: string | null
+) =>
+  requestClose({ id, status, approved_by: approvedBy, approved_at: at }).pipe(
+    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
+  )
+
+const requestsExpire = SqlSchema.void({
+  Request: Schema.Number,
+  execute: (now) =>
+    run(
+      db
+        .updateTable("breaker_reset_request")
+        .set({ status: "expired" })
+        .where("status", "=", "pending")
+        .where("expires_at", "<=", new Date(now))
+    )
+})
+
+const requestsPending = SqlSchema.findAll({
+  Request: Schema.NullOr(Schema.String),
+  Result: RequestRow,
+  execute: (scope) => {
+    const pending = db.selectFrom("breaker_reset_request").select(REQUEST_COLUMNS).where("status", "=", "pending")
+    const ofScope = scope === null ? pending : pending.where("scope", "=", scope)
+    return run(ofScope.orderBy("requested_at", "asc"))
+  }
+})
+
+/** Pending requests; those past their window are reported (and stored) as expired. */
+export const readPending = (scope: string | undefined, now: number) =>
+  Effect.gen(function* () {
+    yield* requestsExpire(now)
+    return yield* requestsPending(scope ?? null)
+  }).pipe(Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request")))
+
+const requestsSupersede = SqlSchema.void({
+  Request: Schema.Struct({ scope: Schema.String, except: Schema.NullOr(Schema.String) }),
+  execute: ({ scope, except }) => {
+    const pending = db
+      .updateTable("breaker_reset_request")
+      .set({ status: "superseded" })
+      .where("scope", "=", scope)
+      .where("status", "=", "pending")
+    // Compared as text: `except` need not be a well-formed uuid.
+    return run(except === null ? pending : pending.where((eb) => eb(eb.cast<string>("id", "text"), "<>", except)))
+  }
+})
+
+/** Marks the other pending requests of a scope superseded (the state they applied to is gone). */
+export const supersedeRequests = (scope: string, except: string | undefined) =>
+  requestsSupersede({ scope, except: except ?? null }).pipe(
+    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
+  )
+
+// setting: the breaker's settings are moving to the Settings service; these stay as they were until then.
+
+const json = <A>(value: unknown): A | null => {
+  if (value === null || value === undefined) return null
+  return (typeof value === "string" ? JSON.parse(value) : value) as A
+}
+
+export const SETTINGS_KEY = "breaker"
+
+export const readSettings = Effect.flatMap(client, (sql) =>
+  Effect.map(sql.unsafe<{ value: unknown }>(`SELECT value FROM setting WHERE key = $1`, [SETTINGS_KEY]), (rows) =>
+    json<Partial<BreakerSettings>>(rows[0]?.value)
+  )
+)
+
+export const writeSettings = (settings: BreakerSettings, actor: ActorJson, now: number) =>
+  Effect.flatMap(client, (sql) =>
+    sql.unsafe(
+      `INSERT INTO setting (key, value, updated_at, updated_by) VALUES ($1, $2::jsonb, $3, $4::jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+      [SETTINGS_KEY, JSON.stringify(settings), new Date(now).toISOString(), JSON.stringify(actor)]
+    )
+  )

@@ -1,0 +1,95 @@
+/**
+ * The user administration page: every user with role, state and last session activity, and the
+ * forms to change a role, disable or enable, and end sessions. When re-authentication is due the
+ * page asks once for the admin's password (above the table) and the row buttons wait for it.
+ */
+
+import { csrfInput } from "../../../views/csrf.ts"
+import { formatTimestamp } from "../../../views/format.ts"
+import { type Html, html } from "../../../views/html.ts"
+import { reauthForm } from "../../../views/reauth.ts"
+
+export interface UserRow {
+  readonly id: string
+  readonly email: string
+  readonly displayName: string
+  readonly role: string
+  readonly disabled: boolean
+  readonly activeSessions: number
+  readonly lastSeenAt: Date | undefined
+}
+
+export const userNotices = {
+  role_changed: "Role changed; the user's sessions were ended.",
+  disabled: "User disabled; their sessions were ended.",
+  enabled: "User enabled.",
+  sessions_ended: "The user's sessions were ended."
+} as const
+export type UserNotice = keyof typeof userNotices
+
+export interface UsersPageData {
+  readonly users: ReadonlyArray<UserRow>
+  readonly roles: ReadonlyArray<string>
+  readonly notice: UserNotice | undefined
+  readonly csrfToken: string
+  readonly currentUserId: string
+  /** Whether changes will ask for the password (the session signed in long enough ago). */
+  readonly passwordNeeded: boolean
+  /** The last confirmation's password was wrong. */
+  readonly reauthWrong: boolean
+}
+
+/** Row buttons wait for the page's password confirmation. */
+const submitButton = (data: UsersPageData, label: string, style: string): Html =>
+  html`<button type="submit" class="${style}"${data.passwordNeeded ? html` disabled title="Confirm with your password first"` : ""}>${label}</button>`
+
+const roleForm = (
+  user: UserRow,
+  data: UsersPageData
+): Html => html`<form method="post" action="/admin/users/${user.id}/role" class="inline" data-form="role">
+${csrfInput(data.csrfToken)}
+<select name="role" aria-label="Role of ${user.email}">
+${data.roles.map((r) => html`<option value="${r}"${r === user.role ? " selected" : ""}>${r}</option>`)}
+</select>
+${submitButton(data, "Change role", "secondary")}
+</form>`
+
+const actionForm = (
+  user: UserRow,
+  action: string,
+  label: string,
+  data: UsersPageData
+): Html => html`<form method="post" action="/admin/users/${user.id}/${action}" class="inline" data-form="${action}">
+${csrfInput(data.csrfToken)}${submitButton(data, label, "secondary outline")}
+</form>`
+
+export const usersPage = (data: UsersPageData): Html => html`<h1>Users</h1>
+${data.notice === undefined ? "" : html`<p role="status" class="notice">${userNotices[data.notice]}</p>`}
+<p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.</p>
+${
+  data.passwordNeeded
+    ? reauthForm({
+        csrfToken: data.csrfToken,
+        next: "/admin/users",
+        wrong: data.reauthWrong,
+        purpose: "change roles, disable users or end sessions"
+      })
+    : ""
+}
+<div class="table-scroll"><table class="compact" id="users">
+<thead><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Sessions</th><th>Last activity</th><th>Actions</th></tr></thead>
+<tbody>
+${data.users.map(
+  (u) => html`<tr data-user="${u.email}">
+<td>${u.email}${u.id === data.currentUserId ? html` <small>(you)</small>` : ""}</td>
+<td>${u.displayName}</td>
+<td data-field="role">${roleForm(u, data)}</td>
+<td data-field="state">${u.disabled ? "disabled" : "enabled"}</td>
+<td data-field="sessions">${u.activeSessions}</td>
+<td>${u.lastSeenAt === undefined ? "never" : formatTimestamp(u.lastSeenAt)}</td>
+<td>${u.disabled ? actionForm(u, "enable", "Enable", data) : actionForm(u, "disable", "Disable", data)}
+${actionForm(u, "end-sessions", "End sessions", data)}</td>
+</tr>`
+)}
+</tbody>
+</table></div>`
