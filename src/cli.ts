@@ -1,19 +1,19 @@
 /**
- * The `breakwater` command: `serve` (the default), `migrate`, `audit …`, `user …`, then every
- * installed module's commands (`apikey …`, `breaker …`, …), each run over its module's context in
- * the same composition as the server. Core's command groups are one file each under `src/cli/`.
+ * The `breakwater` command: `serve` (the default), `migrate`, `audit …`, then the commands of core
+ * and of every installed module (`retention …`, `user …`, `apikey …`, `breaker …`), each run over
+ * its module's context in the same composition as the server (without the server's fibers).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { auditCommand } from "./cli/audit.ts"
 import { migrateCommand } from "./cli/migrate.ts"
-import { CliServices, moduleContext } from "./cli/runtime.ts"
-import { userCommand } from "./cli/user.ts"
-import { retentionCommand } from "./core/retention/cli.ts"
+import { moduleContext } from "./cli/runtime.ts"
+import { coreModule } from "./core/core-module.ts"
+import type { Module } from "./core/module.ts"
 import { runMain } from "./core/run.ts"
 import { version } from "./core/version.ts"
-import { modules } from "./modules.ts"
+import { modules as installed } from "./modules.ts"
 import { serve } from "./serve.ts"
 
 const serveCommand = Command.make("serve", {}, () => serve).pipe(
@@ -21,24 +21,23 @@ const serveCommand = Command.make("serve", {}, () => serve).pipe(
 )
 
 /**
- * Each module's commands with its context provided. A command's type no longer says what it needs
- * (`Command.Any`); the module's context holds it, as the server's routes are given it.
+ * The command tree for a module list. Each module's commands get its context; a command's type
+ * (`Command.Any`) no longer says what it needs, the module's context holds it, as the server's
+ * routes are given it.
  */
-const moduleCommands = modules.flatMap((m) =>
-  m.commands.map((command) => Command.provide(moduleContext(m.name))(command as Command.Command<string, unknown>))
-)
+export const cliFor = (modules: ReadonlyArray<Module>) => {
+  const commands = [coreModule, ...modules].flatMap((m) =>
+    m.commands.map((command) =>
+      Command.provide(moduleContext(modules, m.name))(command as Command.Command<string, unknown>)
+    )
+  )
+  return Command.make("breakwater", {}, () => serve).pipe(
+    Command.withDescription("Breakwater: the operations control plane for trading platforms."),
+    Command.withSubcommands([serveCommand, migrateCommand, auditCommand, ...commands])
+  )
+}
 
-export const breakwater = Command.make("breakwater", {}, () => serve).pipe(
-  Command.withDescription("Breakwater: the operations control plane for trading platforms."),
-  Command.withSubcommands([
-    serveCommand,
-    migrateCommand,
-    auditCommand,
-    userCommand,
-    ...moduleCommands,
-    Command.provide(retentionCommand, CliServices)
-  ])
-)
+export const breakwater = cliFor(installed)
 
 export const main = (): void => runMain(breakwater.pipe(Command.run({ version }), Effect.provide(NodeServices.layer)))
 

@@ -8,9 +8,9 @@ import { servicesLayer } from "../app.ts"
 import { ModuleContexts } from "../core/application.ts"
 import { AppConfig } from "../core/config.ts"
 import { DatabaseLive } from "../core/db/client.ts"
+import type { Module } from "../core/module.ts"
 import { loggingFromConfig } from "../core/observability/logging.ts"
 import { RedisConnection } from "../core/redis/client.ts"
-import { modules } from "../modules.ts"
 
 export const CliDatabase = DatabaseLive.pipe(Layer.provide(loggingFromConfig), Layer.provideMerge(AppConfig.layer))
 
@@ -46,12 +46,11 @@ const CliRedis = Layer.effectDiscard(
  * modules start, so a trip from the shell is published to the execution services like one from
  * the console.
  */
-export const CliServices = servicesLayer(modules, AppConfig.layer, {
-  fibers: "essential",
-  serving: false,
-  beforeModules: CliRedis
-})
+export const cliServices = (modules: ReadonlyArray<Module>) =>
+  servicesLayer(modules, AppConfig.layer, { fibers: "essential", serving: false, beforeModules: CliRedis })
 
 /** A module's whole context (its private services too), for its commands. */
-export const moduleContext = (module: string) =>
-  Layer.effectContext(Effect.map(ModuleContexts, (contexts) => contexts.of(module))).pipe(Layer.provide(CliServices))
+export const moduleContext = (modules: ReadonlyArray<Module>, module: string) =>
+  Layer.effectContext(Effect.map(ModuleContexts, (contexts) => contexts.of(module))).pipe(
+    Layer.provide(cliServices(modules))
+  )

@@ -18,6 +18,7 @@ import { idempotencyRetention, idempotencyRetentionDays, idempotencyTtlHours } f
 import { defineModule } from "./module.ts"
 import { Readiness } from "./readiness.ts"
 import { SharedState } from "./redis/shared-state.ts"
+import { retentionCommand } from "./retention/cli.ts"
 import { coreRetentionJobs, sessionRetentionDays } from "./retention/core-jobs.ts"
 import { retentionFiber } from "./retention/fiber.ts"
 import { retentionRoutes } from "./retention/routes.ts"
@@ -89,6 +90,7 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
+  commands: [retentionCommand],
   settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays],
   retentionJobs: [...coreRetentionJobs, idempotencyRetention],
   fibers: [auditWriterFiber, sealerFiber, apiRateLimitFiber, retentionFiber, ...eventFibers, ...settingsFibers],

@@ -3,7 +3,7 @@
  * as a table of counts (rows due for a dry run, rows deleted otherwise). Exit 0 when every job ran,
  * 1 when one failed or another run holds the lock, 2 for a job name nobody registered.
  * The command needs the `Retention` service with the jobs registered: the application's
- * composition (`CliServices`) gives it.
+ * composition (`cliServices` in src/cli/runtime.ts) gives it.
  */
 import { userInfo } from "node:os"
 import { Console, Effect, Option } from "effect"

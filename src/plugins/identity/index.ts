@@ -9,6 +9,7 @@ import { Sessions } from "../../core/auth/sessions.ts"
 import { defineModule } from "../../core/module.ts"
 import { periodicFiber } from "../../core/supervisor.ts"
 import { adminRoutes } from "./admin-routes.ts"
+import { userCommand } from "./cli.ts"
 import { ensureFirstAdmin } from "./first-run.ts"
 import { loginRoutes } from "./login-routes.ts"
 
@@ -22,6 +23,7 @@ export const identityModule = defineModule({
     }
   ],
   onServe: ensureFirstAdmin,
+  commands: [userCommand],
   fibers: [periodicFiber("identity.sweeper", "10 minutes", Effect.asVoid(Effect.flatMap(Sessions, (s) => s.sweep)))],
   routes: [...loginRoutes, ...adminRoutes],
   navigation: [

@@ -5,14 +5,13 @@
  */
 import { Console, Effect, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
-import { systemActor } from "../core/audit/entry.ts"
-import { generatePassword, NewPassword } from "../core/auth/passwords.ts"
-import { roles } from "../core/auth/roles.ts"
-import { Email, type User, Users } from "../core/auth/users.ts"
-import { checkedFlag } from "../core/cli/checked-flag.ts"
-import { BadRequest, Conflict, NotFound } from "../core/errors/generic.ts"
-import { CommandUsageError } from "../core/run.ts"
-import { CliServices } from "./runtime.ts"
+import { systemActor } from "../../core/audit/entry.ts"
+import { generatePassword, NewPassword } from "../../core/auth/passwords.ts"
+import { roles } from "../../core/auth/roles.ts"
+import { Email, type User, Users } from "../../core/auth/users.ts"
+import { checkedFlag } from "../../core/cli/checked-flag.ts"
+import { BadRequest, Conflict, NotFound } from "../../core/errors/generic.ts"
+import { CommandUsageError } from "../../core/run.ts"
 
 const actor = systemActor("cli")
 
@@ -22,8 +21,7 @@ const toCliError = (error: unknown) =>
     ? new CommandUsageError({ message: error.message })
     : error
 
-const withUsers = <A, E>(effect: Effect.Effect<A, E, Users>) =>
-  effect.pipe(Effect.mapError(toCliError), Effect.provide(CliServices))
+const withUsers = <A, E>(effect: Effect.Effect<A, E, Users>) => effect.pipe(Effect.mapError(toCliError))
 
 /** The given password (checked against the policy) or a generated one, and whether it was generated. */
 const passwordFrom = (given: Option.Option<Redacted.Redacted<string>>) =>
