@@ -205,7 +205,7 @@ const TABLES = {
     "SELECT id AS k, json_build_array(name, owner_id, scopes, secret_hash, created_at, expires_at, revoked_at) AS v FROM api_keys",
   breaker_scope: "SELECT scope AS k, row_to_json(t) AS v FROM breaker_scope t",
   breaker_reset_request: "SELECT id::text AS k, row_to_json(t) AS v FROM breaker_reset_request t",
-  setting: "SELECT key AS k, row_to_json(t) AS v FROM setting t",
+  setting_version: "SELECT key || ':' || version AS k, row_to_json(t) AS v FROM setting_version t",
   login_failures: "SELECT id::text AS k, row_to_json(t) AS v FROM login_failures t"
 } as const
 export type TableName = keyof typeof TABLES

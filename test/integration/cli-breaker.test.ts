@@ -117,8 +117,9 @@ describe("breakwater breaker", () => {
       await person("bob@shell.test", "operator")
       await person("vic@shell.test", "viewer")
       await query(
-        `INSERT INTO setting (key, value, updated_at, updated_by) VALUES ('breaker', '{"quiet_period_seconds":300,"reset_approvals":2}'::jsonb, now(), '{"type":"system","id":"system:test","name":"test"}'::jsonb)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`
+        `INSERT INTO setting_version (key, version, value, changed_by)
+         SELECT 'breaker.reset_approvals', coalesce(max(version), 0) + 1, '2'::jsonb, '{"type":"system","id":"system:test","name":"test"}'::jsonb
+         FROM setting_version WHERE key = 'breaker.reset_approvals'`
       )
       await query(
         "INSERT INTO breaker_scope (scope, state, version, created_at, updated_at) VALUES ('shell', 'OPEN', 1, now(), now())"

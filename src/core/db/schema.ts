@@ -113,13 +113,6 @@ export interface BreakerResetRequestTable {
   readonly approved_at: ColumnType<Date | null, string | null, string | null>
 }
 
-export interface SettingTable {
-  readonly key: string
-  readonly value: unknown
-  readonly updated_at: Generated<Date>
-  readonly updated_by: unknown
-}
-
 /** Versioned runtime settings (`core/settings/store.ts`): the current value is the highest version. */
 export interface SettingVersionTable {
   readonly key: string
@@ -170,7 +163,6 @@ export interface Database {
   readonly breaker_scope: BreakerScopeTable
   readonly breaker_transition: BreakerTransitionTable
   readonly breaker_reset_request: BreakerResetRequestTable
-  readonly setting: SettingTable
   readonly setting_version: SettingVersionTable
   readonly idempotency_key: IdempotencyKeyTable
   readonly retention_schedule: RetentionScheduleTable

@@ -10,21 +10,20 @@ import { StoresUnhealthy } from "../../core/contracts/circuit-breaker/errors.ts"
 import {
   type BreakerChange,
   type BreakerRecord,
-  BreakerSettings,
-  DEFAULT_SETTINGS,
   GLOBAL_SCOPE,
   type Transition
 } from "../../core/contracts/circuit-breaker/model.ts"
 import type { TripInput } from "../../core/contracts/circuit-breaker/service.ts"
 import { Metrics } from "../../core/observability/metrics.ts"
 import { SharedState } from "../../core/redis/shared-state.ts"
+import { Settings } from "../../core/settings/service.ts"
 import { changeKey, publishTransition } from "./publication.ts"
 import type { Known } from "./reading.ts"
+import { currentSettings } from "./settings.ts"
 import * as Store from "./store.ts"
 
 /** How long a database round trip may take before the breaker treats the database as down. */
 export const DATABASE_TIMEOUT = "2 seconds"
-const decodeSettings = Schema.decodeUnknownOption(BreakerSettings)
 
 /** A trip accepted while the database was down, waiting to be written to it. */
 export interface PendingTrip {
@@ -140,11 +139,8 @@ export const makeBreakerContext = Effect.gen(function* () {
     )
   }
 
-  const settings = Effect.gen(function* () {
-    const stored = yield* inDatabase(Store.readSettings)
-    const merged = { ...DEFAULT_SETTINGS, ...stored }
-    return Option.getOrElse(decodeSettings(merged), () => DEFAULT_SETTINGS)
-  })
+  const settingsService = yield* Settings
+  const settings = Effect.provideService(currentSettings, Settings, settingsService)
 
   /** Remembers a committed transition and publishes it. */
   const afterCommit = (record: BreakerRecord, transition: Transition, now: number) =>

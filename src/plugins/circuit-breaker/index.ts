@@ -14,6 +14,7 @@ import { breakerCommand } from "./cli.ts"
 import { consoleRoutes } from "./console-routes.ts"
 import { BreakerEventFeed, eventFeedFiber } from "./event-feed.ts"
 import { CircuitBreakerLive, listenerFiber, verifierFiber } from "./live.ts"
+import { breakerSettings } from "./settings.ts"
 import { streamRoute } from "./stream-route.ts"
 
 /** The breaker (provided) and its private services: the listener and the SSE feed. */
@@ -24,6 +25,7 @@ export const circuitBreakerModule = defineModule({
   provides: [CircuitBreaker],
   layer: services,
   fibers: [verifierFiber, listenerFiber, eventFeedFiber],
+  settings: breakerSettings,
   permissions: [
     {
       name: "VIEW_CIRCUIT_BREAKER",

@@ -11,12 +11,14 @@ import type { Actor } from "../../core/audit/entry.ts"
 import { ScopeExists, ScopeNotFound } from "../../core/contracts/circuit-breaker/errors.ts"
 import { type BreakerSettings, type BreakerView, GLOBAL_SCOPE } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
+import { Settings } from "../../core/settings/service.ts"
 import type { FiberSpec } from "../../core/supervisor.ts"
 import { makeBreakerContext } from "./context.ts"
 import { databaseErrors } from "./guards.ts"
 import { publishChange } from "./publication.ts"
 import { type Known, UNKNOWN_AFTER_MS, unknownView, viewOf } from "./reading.ts"
 import { makeResets } from "./resets.ts"
+import { changeSettings } from "./settings.ts"
 import * as Store from "./store.ts"
 import { makeTrips } from "./trips.ts"
 import { makeVerifier } from "./verifier.ts"
@@ -138,28 +140,11 @@ export const CircuitBreakerLive = Layer.effectContext(
         return yield* inDatabase(Store.readHistory(scope, page.limit, page.before))
       }).pipe(databaseErrors)
 
-    const updateSettings = Effect.fn("CircuitBreaker.updateSettings")(function* (
-      change: Partial<BreakerSettings>,
-      actor: Actor
-    ) {
-      const now = yield* Clock.currentTimeMillis
-      return yield* transaction(
-        Effect.gen(function* () {
-          const before = yield* settings
-          const after: BreakerSettings = { ...before, ...change }
-          yield* Store.writeSettings(after, actor, now)
-          yield* audit.recordInTransaction({
-            actor,
-            action: "breaker.settings_change",
-            resourceType: "setting",
-            resourceId: Store.SETTINGS_KEY,
-            outcome: "success",
-            details: { from: before, to: after }
-          })
-          return after
-        })
-      ).pipe(databaseErrors)
-    })
+    const settingsService = yield* Settings
+    const updateSettings = Effect.fn("CircuitBreaker.updateSettings")(
+      (change: Partial<BreakerSettings>, actor: Actor) =>
+        Effect.provideService(changeSettings(change, actor), Settings, settingsService)
+    )
 
     // Read the truth once before serving, so a healthy start never reports UNKNOWN.
     yield* verifyOnce

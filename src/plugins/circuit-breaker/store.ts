@@ -13,7 +13,6 @@ import { AUDIT_INSERT_COLUMNS, AUDIT_RECORDSET } from "../../core/audit/store.ts
 import {
   ActorJson,
   BreakerRecord,
-  type BreakerSettings,
   BreakerState,
   GLOBAL_SCOPE,
   ResetRequest,
@@ -533,28 +532,4 @@ const requestsSupersede = SqlSchema.void({
 export const supersedeRequests = (scope: string, except: string | undefined) =>
   requestsSupersede({ scope, except: except ?? null }).pipe(
     Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
-  )
-
-// setting: the breaker's settings are moving to the Settings service; these stay as they were until then.
-
-const json = <A>(value: unknown): A | null => {
-  if (value === null || value === undefined) return null
-  return (typeof value === "string" ? JSON.parse(value) : value) as A
-}
-
-export const SETTINGS_KEY = "breaker"
-
-export const readSettings = Effect.flatMap(client, (sql) =>
-  Effect.map(sql.unsafe<{ value: unknown }>(`SELECT value FROM setting WHERE key = $1`, [SETTINGS_KEY]), (rows) =>
-    json<Partial<BreakerSettings>>(rows[0]?.value)
-  )
-)
-
-export const writeSettings = (settings: BreakerSettings, actor: ActorJson, now: number) =>
-  Effect.flatMap(client, (sql) =>
-    sql.unsafe(
-      `INSERT INTO setting (key, value, updated_at, updated_by) VALUES ($1, $2::jsonb, $3, $4::jsonb)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
-      [SETTINGS_KEY, JSON.stringify(settings), new Date(now).toISOString(), JSON.stringify(actor)]
-    )
   )

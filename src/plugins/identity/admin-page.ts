@@ -1,4 +1,5 @@
 /** The admin landing page: links to the administration pages the user may open. */
+import { emptyState } from "../../../views/components/empty-state.ts"
 import { type Html, html } from "../../../views/html.ts"
 
 export interface AdminLink {
@@ -10,7 +11,7 @@ export interface AdminLink {
 export const adminPage = (links: ReadonlyArray<AdminLink>): Html => html`<h1>Administration</h1>
 ${
   links.length === 0
-    ? html`<p>There is nothing here you may administer.</p>`
+    ? emptyState({ message: "There is nothing here you may administer." })
     : html`<ul class="admin-links">${links.map(
         (l) => html`<li><a href="${l.path}">${l.label}</a>: ${l.description}</li>`
       )}</ul>`

@@ -1,4 +1,5 @@
 /** The sign-in page: email, password, and where to go afterwards. */
+import { formField } from "../../../views/components/form-field.ts"
 import { csrfInput } from "../../../views/csrf.ts"
 import { type Html, html } from "../../../views/html.ts"
 
@@ -20,12 +21,23 @@ ${data.error === undefined ? "" : html`<p role="alert" class="form-error" id="lo
 <form method="post" action="/login">
 ${data.csrfToken === undefined ? "" : csrfInput(data.csrfToken)}
 ${data.next === undefined ? "" : html`<input type="hidden" name="next" value="${data.next}">`}
-<label>Email
-<input type="email" name="email" value="${data.email}" autocomplete="username" required autofocus maxlength="254">
-</label>
-<label>Password
-<input type="password" name="password" autocomplete="current-password" required maxlength="256">
-</label>
+${formField({
+  id: "login-email",
+  name: "email",
+  label: "Email",
+  type: "email",
+  value: data.email,
+  required: true,
+  attributes: { autocomplete: "username", autofocus: true, maxlength: 254 }
+})}
+${formField({
+  id: "login-password",
+  name: "password",
+  label: "Password",
+  type: "password",
+  required: true,
+  attributes: { autocomplete: "current-password", maxlength: 256 }
+})}
 <button type="submit">Sign in</button>
 </form>
 </article>`

@@ -1,4 +1,5 @@
 /** The About page: what is running, where its data lives, and the state of its fibers. */
+import { factsTable } from "../../../views/components/facts-table.ts"
 import { formatBytes, formatDuration, formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
 import { type FiberRow, fibersTable } from "./fibers-table.ts"
@@ -25,23 +26,33 @@ export interface AboutData {
 }
 
 export const aboutPage = (d: AboutData): Html => html`<h1>About this Breakwater</h1>
-<table class="compact" id="about">
-<tbody>
-<tr><th scope="row">Version</th><td data-field="version">${d.version}</td></tr>
-<tr><th scope="row">Node.js</th><td>${d.nodeVersion}</td></tr>
-<tr><th scope="row">Started</th><td>${formatTimestamp(new Date(d.startedAt))}</td></tr>
-<tr><th scope="row">Uptime</th><td data-field="uptime">${formatDuration(d.uptimeSeconds)}</td></tr>
-<tr><th scope="row">Installation</th><td><code>${d.installationId}</code>, since ${formatTimestamp(new Date(d.installedAt))}</td></tr>
-<tr><th scope="row">Database</th><td data-field="database-mode">${d.database.mode === "embedded" ? "embedded PostgreSQL (PGlite)" : "PostgreSQL"} · <code>${d.database.location}</code></td></tr>
-<tr><th scope="row">Redis</th><td data-field="redis-mode">${d.redis.mode === "redis" ? "Redis" : "in-process (no REDIS_URL)"}</td></tr>
-<tr><th scope="row">Listening on</th><td><code>${d.listen}</code></td></tr>
-${
-  d.latestSample === undefined
-    ? ""
-    : html`<tr><th scope="row">Memory</th><td>RSS ${formatBytes(d.latestSample.rssBytes)}, heap ${formatBytes(d.latestSample.heapUsedBytes)}</td></tr>
-<tr><th scope="row">Event-loop delay p99</th><td>${d.latestSample.eventLoopDelayP99Ms.toFixed(1)} ms</td></tr>`
-}
-</tbody>
-</table>
+${factsTable(
+  [
+    { label: "Version", value: d.version, field: "version" },
+    { label: "Node.js", value: d.nodeVersion },
+    { label: "Started", value: formatTimestamp(new Date(d.startedAt)) },
+    { label: "Uptime", value: formatDuration(d.uptimeSeconds), field: "uptime" },
+    {
+      label: "Installation",
+      value: html`<code>${d.installationId}</code>, since ${formatTimestamp(new Date(d.installedAt))}`
+    },
+    {
+      label: "Database",
+      value: html`${d.database.mode === "embedded" ? "embedded PostgreSQL (PGlite)" : "PostgreSQL"} · <code>${d.database.location}</code>`,
+      field: "database-mode"
+    },
+    { label: "Redis", value: d.redis.mode === "redis" ? "Redis" : "in-process (no REDIS_URL)", field: "redis-mode" },
+    { label: "Listening on", value: html`<code>${d.listen}</code>` },
+    d.latestSample !== undefined && {
+      label: "Memory",
+      value: `RSS ${formatBytes(d.latestSample.rssBytes)}, heap ${formatBytes(d.latestSample.heapUsedBytes)}`
+    },
+    d.latestSample !== undefined && {
+      label: "Event-loop delay p99",
+      value: `${d.latestSample.eventLoopDelayP99Ms.toFixed(1)} ms`
+    }
+  ],
+  { id: "about" }
+)}
 <h2>Background fibers</h2>
 ${fibersTable(d.fibers)}`

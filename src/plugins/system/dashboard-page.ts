@@ -1,4 +1,7 @@
 /** The dashboard: overall readiness, each component's status, and the process at a glance. */
+import type { Attributes } from "../../../views/attributes.ts"
+import { factsTable } from "../../../views/components/facts-table.ts"
+import { statusBadge, type Tone } from "../../../views/components/status-badge.ts"
 import { formatBytes, formatDuration } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
 
@@ -19,29 +22,40 @@ export interface DashboardData {
   readonly eventLoopDelayP99Ms: number | undefined
 }
 
+/** Readiness (ready/degraded/unavailable) and check (up/degraded/down) words, by colour. */
+const tones: Readonly<Record<string, Tone>> = {
+  ready: "ok",
+  up: "ok",
+  degraded: "warning",
+  down: "danger",
+  unavailable: "danger"
+}
+const badge = (status: string, attrs?: Attributes) => statusBadge(tones[status] ?? "neutral", status, attrs)
+
 /** The part that refreshes itself every 5 s through htmx. */
 export const dashboardStatus = (
   d: DashboardData
 ): Html => html`<section id="dashboard-status" hx-get="/dashboard/status" hx-trigger="every 5s" hx-swap="outerHTML">
-<p>Overall: <span class="status ${d.status}" data-field="overall">${d.status}</span> <small>checked ${d.checkedAt}</small></p>
+<p>Overall: ${badge(d.status, { "data-field": "overall" })} <small>checked ${d.checkedAt}</small></p>
 <div class="cards">
 ${d.checks.map(
   (c) => html`<article data-check="${c.name}">
 <header><strong>${c.name}</strong></header>
-<span class="status ${c.status}">${c.status}</span> <small>${c.latencyMs} ms</small>
+${badge(c.status)} <small>${c.latencyMs} ms</small>
 ${c.message === undefined ? "" : html`<p><small>${c.message}</small></p>`}
 </article>`
 )}
 </div>
-<table class="compact">
-<tbody>
-<tr><th scope="row">Uptime</th><td>${formatDuration(d.uptimeSeconds)}</td></tr>
-<tr><th scope="row">Database</th><td>${d.databaseMode}</td></tr>
-<tr><th scope="row">Redis</th><td>${d.redisMode}</td></tr>
-${d.rssBytes === undefined ? "" : html`<tr><th scope="row">Memory (RSS)</th><td>${formatBytes(d.rssBytes)}</td></tr>`}
-${d.eventLoopDelayP99Ms === undefined ? "" : html`<tr><th scope="row">Event-loop delay p99</th><td>${d.eventLoopDelayP99Ms.toFixed(1)} ms</td></tr>`}
-</tbody>
-</table>
+${factsTable([
+  { label: "Uptime", value: formatDuration(d.uptimeSeconds) },
+  { label: "Database", value: d.databaseMode },
+  { label: "Redis", value: d.redisMode },
+  d.rssBytes !== undefined && { label: "Memory (RSS)", value: formatBytes(d.rssBytes) },
+  d.eventLoopDelayP99Ms !== undefined && {
+    label: "Event-loop delay p99",
+    value: `${d.eventLoopDelayP99Ms.toFixed(1)} ms`
+  }
+])}
 </section>`
 
 export const dashboardPage = (d: DashboardData): Html => html`<h1>Dashboard</h1>

@@ -1,4 +1,7 @@
 /** The supervised fibers as a table: state, restarts, last success, last failure. */
+import { emptyState } from "../../../views/components/empty-state.ts"
+import { statusBadge } from "../../../views/components/status-badge.ts"
+import { table } from "../../../views/components/table.ts"
 import { formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
 
@@ -10,20 +13,24 @@ export interface FiberRow {
   readonly lastFailure: { readonly at: number; readonly message: string } | undefined
 }
 
+const stateBadge = (state: string): Html =>
+  statusBadge(state === "running" ? "ok" : state === "backing-off" ? "warning" : "neutral", state)
+
 export const fibersTable = (fibers: ReadonlyArray<FiberRow>): Html =>
-  fibers.length === 0
-    ? html`<p>No background fibers are running.</p>`
-    : html`<table class="compact" id="fibers">
-<thead><tr><th>Fiber</th><th>State</th><th>Restarts</th><th>Last success</th><th>Last failure</th></tr></thead>
-<tbody>
-${fibers.map(
-  (f) => html`<tr data-fiber="${f.name}">
-<td><code>${f.name}</code></td>
-<td><span class="status ${f.state}">${f.state}</span></td>
-<td>${f.restarts}</td>
-<td>${formatTimestamp(f.lastSuccessAt)}</td>
-<td>${f.lastFailure === undefined ? "—" : html`${formatTimestamp(f.lastFailure.at)}: ${f.lastFailure.message}`}</td>
-</tr>`
-)}
-</tbody>
-</table>`
+  table({
+    attributes: { id: "fibers" },
+    rows: fibers,
+    rowAttributes: (f) => ({ "data-fiber": f.name }),
+    empty: emptyState({ message: "No background fibers are running." }),
+    columns: [
+      { header: "Fiber", cell: (f) => html`<code>${f.name}</code>` },
+      { header: "State", cell: (f) => stateBadge(f.state) },
+      { header: "Restarts", cell: (f) => f.restarts },
+      { header: "Last success", cell: (f) => formatTimestamp(f.lastSuccessAt) },
+      {
+        header: "Last failure",
+        cell: (f) =>
+          f.lastFailure === undefined ? "—" : html`${formatTimestamp(f.lastFailure.at)}: ${f.lastFailure.message}`
+      }
+    ]
+  })

@@ -135,7 +135,6 @@ export const BreakerSettings = Schema.Struct({
 })
 export type BreakerSettings = typeof BreakerSettings.Type
 
-export const DEFAULT_SETTINGS: BreakerSettings = { quiet_period_seconds: 300, reset_approvals: 1 }
 export const APPROVAL_WINDOW_MINUTES = 15
 export const RESET_INTERVAL_SECONDS = 60
 export const MIN_REASON_LENGTH = 20
