@@ -136,7 +136,7 @@ describe("stored values out of bounds", () => {
     const ready = (await (await admin.fetch("/readyz")).json()) as {
       checks: { fibers: { details: Record<string, { state: string; restarts: number }> } }
     }
-    expect(ready.checks.fibers.details["breaker.event-feed"]).toMatchObject({ state: "running", restarts: 0 })
+    expect(ready.checks.fibers.details["breaker.publisher"]).toMatchObject({ state: "running", restarts: 0 })
     expect(ready.checks.fibers.details["audit.sealer"]).toMatchObject({ state: "running", restarts: 0 })
   }, 30_000)
 })

@@ -6,25 +6,25 @@
  * its permissions and its CLI commands.
  */
 
-import { Layer } from "effect"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import { defineModule } from "../../core/module.ts"
 import { apiRoutes } from "./api-routes.ts"
 import { breakerCommand } from "./cli.ts"
 import { consoleRoutes } from "./console-routes.ts"
-import { BreakerEventFeed, eventFeedFiber } from "./event-feed.ts"
 import { CircuitBreakerLive, listenerFiber, verifierFiber } from "./live.ts"
+import { breakerTopic, publisherFiber } from "./publisher.ts"
 import { breakerSettings } from "./settings.ts"
 import { streamRoute } from "./stream-route.ts"
 
-/** The breaker (provided) and its private services: the listener and the SSE feed. */
-const services = Layer.merge(CircuitBreakerLive, BreakerEventFeed.layer)
+/** The breaker (provided) and its private listener. */
+const services = CircuitBreakerLive
 
 export const circuitBreakerModule = defineModule({
   name: "circuit-breaker",
   provides: [CircuitBreaker],
   layer: services,
-  fibers: [verifierFiber, listenerFiber, eventFeedFiber],
+  fibers: [verifierFiber, listenerFiber, publisherFiber],
+  topics: [breakerTopic],
   settings: breakerSettings,
   permissions: [
     {

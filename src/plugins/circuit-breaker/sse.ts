@@ -3,7 +3,8 @@
  * the wire. An event is `event: <name>` and one `data:` line of JSON (JSON never contains a raw
  * newline), ended by a blank line; a comment line keeps idle connections and proxies open.
  */
-import type { BreakerChange, BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
+import type { BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
+import type { BusEvent } from "../../core/contracts/event-bus.ts"
 
 const encoder = new TextEncoder()
 
@@ -18,8 +19,19 @@ export const sseEvent = (event: string, data: unknown): Uint8Array =>
 export const snapshotFrame = (scopes: ReadonlyArray<BreakerView>): Uint8Array =>
   encoder.encode(`retry: ${RECONNECT_MILLIS}\nevent: snapshot\ndata: ${JSON.stringify({ scopes })}\n\n`)
 
-/** A change, named by its type (`transition`, `reset_requested`, `scope_created`). */
-export const changeFrame = (change: BreakerChange): Uint8Array => sseEvent(change.type, change)
+const frames = new WeakMap<BusEvent, Uint8Array>()
+
+/**
+ * A change from the bus, named by its type (`transition`, `reset_requested`, `scope_created`),
+ * with the change as data. Encoded once per event, however many streams show it.
+ */
+export const changeFrame = (event: BusEvent): Uint8Array => {
+  const cached = frames.get(event)
+  if (cached !== undefined) return cached
+  const bytes = sseEvent(event.type, event.data)
+  frames.set(event, bytes)
+  return bytes
+}
 
 /** A comment line: ignored by clients, it keeps the connection from looking idle. */
 export const KEEP_ALIVE_FRAME: Uint8Array = encoder.encode(": keep-alive\n\n")

@@ -1,61 +1,62 @@
 /**
- * `GET /api/v1/breaker/stream`: server-sent events for execution services and the console. On
- * connect one `snapshot` event with every scope, then one event per change (`transition`,
- * `reset_requested`, `scope_created`) from the shared feed, and a keep-alive comment every 15 s.
- * The stream ends when the client goes away (the request fiber is interrupted, the subscription
- * released), when the process begins to shut down (so the drain does not wait for it), or when its
- * credential no longer stands: it is checked again every {@link CREDENTIAL_RECHECK} against the
- * stores (a revoked key, a signed-out or disabled user, a removed permission end the stream within
- * seconds). Frames are written as they come: no buffering, no compression.
+ * `GET /api/v1/breaker/stream`: the breaker's server-sent events, served from the event bus (topic
+ * `breaker`) in the format execution services and the console already read: on connect one
+ * `snapshot` event with every scope, then one event per change named by its type (`transition`,
+ * `reset_requested`, `scope_created`) with the change as data, and a keep-alive comment every
+ * 15 s. It counts against `SSE_MAX_CONNECTIONS` like every stream. It ends when the client goes
+ * away, when the process begins to shut down, when its reader falls too far behind (the client
+ * reconnects and gets a fresh snapshot), or when its credential no longer grants
+ * VIEW_CIRCUIT_BREAKER (checked every 2 s). `GET /api/v1/events/stream?topics=breaker` carries
+ * the same changes with ids and resumption.
  */
 import { Effect, Schema, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { AccessControl, type Principal } from "../../core/auth/access.ts"
-import type { Permission } from "../../core/auth/permissions.ts"
+import { AccessControl } from "../../core/auth/access.ts"
 import { BreakerChange, BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
+import { EventBus } from "../../core/contracts/event-bus.ts"
+import { credentialEnds, holdsAll } from "../../core/events/credential-watch.ts"
+import { SseStreams } from "../../core/events/sse-streams.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { Shutdown } from "../../core/shutdown.ts"
-import { BreakerEventFeed } from "./event-feed.ts"
-import { snapshotFrame } from "./sse.ts"
+import { BREAKER_TOPIC } from "./publisher.ts"
+import { changeFrame, KEEP_ALIVE_FRAME, snapshotFrame } from "./sse.ts"
 
 /** What the events carry, for the OpenAPI description (the body itself is `text/event-stream`). */
 const StreamEvents = Schema.Union([Schema.Struct({ scopes: Schema.Array(BreakerView) }), BreakerChange])
 
-/** How often an open stream's credential is checked again (the answer ends within ~2 of these). */
-export const CREDENTIAL_RECHECK = "2 seconds"
-const PERMISSION: Permission = "VIEW_CIRCUIT_BREAKER"
-
-const stillAllowed = (principal: Principal | undefined) => principal?.permissions.has(PERMISSION) === true
-
-/** Completes once the request's credential no longer grants the permission. */
-const credentialEnds = (access: AccessControl["Service"], request: HttpServerRequest.HttpServerRequest) =>
-  access.recheck(request).pipe(
-    Effect.map(stillAllowed),
-    // While the database cannot be asked the credential stands, as for every request in an outage.
-    Effect.catchTag("ServiceUnavailable", () => Effect.succeed(true)),
-    Effect.delay(CREDENTIAL_RECHECK),
-    Effect.repeat({ while: (allowed) => allowed })
-  )
-
-export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | Shutdown | AccessControl> = {
+export const streamRoute: RouteSpec<CircuitBreaker | EventBus | SseStreams | Shutdown | AccessControl> = {
   method: "GET",
   path: "/api/v1/breaker/stream",
   access: "VIEW_CIRCUIT_BREAKER",
   summary:
-    "Server-sent events (text/event-stream): a `snapshot` event `{scopes}` on connect, then one event per change named by its `type` (`transition`, `reset_requested`, `scope_created`), and a `: keep-alive` comment every 15 s.",
-  docs: { response: StreamEvents, tags: ["circuit-breaker"] },
+    "Server-sent events (text/event-stream): a `snapshot` event `{scopes}` on connect, then one event per change named by its `type` (`transition`, `reset_requested`, `scope_created`), and a `: keep-alive` comment every 15 s. The same changes, with ids and resumption, are on `/api/v1/events/stream?topics=breaker`.",
+  docs: {
+    response: StreamEvents,
+    responses: { 503: "The process already serves `SSE_MAX_CONNECTIONS` streams; see `Retry-After`." },
+    tags: ["circuit-breaker"]
+  },
   handler: Effect.gen(function* () {
     const breaker = yield* CircuitBreaker
-    const feed = yield* BreakerEventFeed
+    const bus = yield* EventBus
+    const streams = yield* SseStreams
     const shutdown = yield* Shutdown
-    const ended = credentialEnds(yield* AccessControl, yield* HttpServerRequest.HttpServerRequest)
+    yield* streams.admit
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const ended = credentialEnds(yield* AccessControl, request, holdsAll(["VIEW_CIRCUIT_BREAKER"]))
     const body = Stream.unwrap(
       Effect.gen(function* () {
+        yield* streams.hold
         // Subscribe before reading: a change made meanwhile arrives after the snapshot, never lost.
-        const changes = yield* feed.subscribe
+        const subscription = yield* bus.subscribe([BREAKER_TOPIC])
+        const ticks = yield* streams.keepAlive
         const scopes = yield* breaker.list
-        return Stream.concat(Stream.succeed(snapshotFrame(scopes)), changes)
+        const live = Stream.merge(
+          Stream.map(subscription.live, changeFrame),
+          Stream.map(ticks, () => KEEP_ALIVE_FRAME),
+          { haltStrategy: "left" }
+        )
+        return Stream.concat(Stream.succeed(snapshotFrame(scopes)), live)
       })
     ).pipe(Stream.interruptWhen(Effect.raceFirst(shutdown.started, ended)))
     return HttpServerResponse.stream(body, {
