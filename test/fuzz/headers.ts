@@ -64,7 +64,13 @@ export const headersArb: fc.Arbitrary<ReadonlyArray<readonly [string, string]>> 
     optionalHeader("accept-encoding", ["gzip, br", "*;q=0", "identity;q=0"], 10),
     optionalHeader("user-agent", ["", "x".repeat(5_000), "\u00ff"], 10),
     optionalHeader("x-forwarded-for", ["1.2.3.4", "not an address", "::1, 10.0.0.1"], 10),
-    optionalHeader("host", ["evil.example", "", "127.0.0.1:1", "x".repeat(300)], 30)
+    optionalHeader("host", ["evil.example", "", "127.0.0.1:1", "x".repeat(300)], 30),
+    // POSTs under /api/v1 take it: a reused key (the cases repeat these values) replays or answers 422.
+    optionalHeader(
+      "idempotency-key",
+      ["fuzz-key-1", "fuzz-key-2", '"quoted-key"', "", "x".repeat(256), "key with spaces", "\u00ff\u0001"],
+      5
+    )
   )
   .map((headers) => headers.filter((h): h is readonly [string, string] => h !== undefined))
 

@@ -105,6 +105,8 @@ export const startFuzzServer = async (stores: TestStores): Promise<FuzzServer> =
   const send = (raw: RawRequest, timeoutMs: number): Promise<RawOutcome> =>
     new Promise((resolve) => {
       let settled = false
+      // Declared before `finish`: a request Node refuses to build settles before the timer exists.
+      let timer: ReturnType<typeof setTimeout> | undefined
       const finish = (outcome: RawOutcome) => {
         if (settled) return
         settled = true
@@ -125,7 +127,7 @@ export const startFuzzServer = async (stores: TestStores): Promise<FuzzServer> =
         finish({ kind: "unsent", message: String(error) })
         return
       }
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         req.destroy()
         finish({ kind: "error", message: `no answer within ${timeoutMs} ms` })
       }, timeoutMs)
