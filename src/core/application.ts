@@ -49,7 +49,11 @@ const nameOf = (contract: Contract) => contract.key.replace(/^breakwater\//, "")
  * The modules in build order: each after the providers of what it requires. Fails naming the
  * module and the contract when nothing provides it, and the modules of a cycle.
  */
-export const buildOrder = (modules: ReadonlyArray<Module>): Effect.Effect<ReadonlyArray<Module>, ModuleWiringError> =>
+export const buildOrder = (
+  modules: ReadonlyArray<Module>,
+  /** Whether core itself provides a contract (then requiring it needs no module). */
+  inCore: (key: string) => boolean = () => false
+): Effect.Effect<ReadonlyArray<Module>, ModuleWiringError> =>
   Effect.suspend(() => {
     const fail = (message: string) => Effect.fail(new ModuleWiringError({ message }))
     const names = new Set<string>()
@@ -68,7 +72,7 @@ export const buildOrder = (modules: ReadonlyArray<Module>): Effect.Effect<Readon
       }
     for (const m of modules)
       for (const contract of m.requires)
-        if (!providerOf.has(contract.key)) {
+        if (!providerOf.has(contract.key) && !inCore(contract.key)) {
           const usual = contract.providedBy === undefined ? "" : ` (it comes with the ${contract.providedBy} module)`
           return fail(
             `module ${m.name} requires ${nameOf(contract)}, which no installed module provides${usual}: add the provider to src/modules.ts or remove ${m.name}`
@@ -127,13 +131,25 @@ const checkDeclarations = (m: Module, isPermission: (value: unknown) => boolean)
 export const composeModules = (modules: ReadonlyArray<Module>, options: CompositionOptions) =>
   Layer.effectContext(
     Effect.gen(function* () {
-      const ordered = yield* buildOrder(modules)
       const core = yield* Effect.context<CoreServices>()
+      const ordered = yield* buildOrder(modules, (key) => core.mapUnsafe.has(key))
       const permissions = yield* Permissions
       for (const m of ordered) yield* permissions.declare(m.name, m.permissions)
       // Settings name the permission that may change them: declared after every permission.
       const settings = yield* Settings
       for (const m of ordered) yield* settings.declare(m.name, m.settings)
+      // A job's period must be a setting someone can change, so it must be declared.
+      for (const m of ordered)
+        for (const job of m.retentionJobs)
+          yield* settings.lookup(job.period.key).pipe(
+            Effect.catchTag("SettingNotFound", () =>
+              Effect.fail(
+                new ModuleWiringError({
+                  message: `module ${m.name}'s retention job ${job.name} reads its period from the setting ${job.period.key}, which no installed module declares: add it to the module's settings`
+                })
+              )
+            )
+          )
 
       let graph: Context.Context<never> = core as Context.Context<never>
       const own = new Map<string, Context.Context<never>>()

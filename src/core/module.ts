@@ -85,8 +85,6 @@ export interface ModuleSpec<Services = never, Requires = never> {
   readonly name: string
   /** The contract tags (built by its layer) it provides to the rest of the graph. */
   readonly provides?: ReadonlyArray<Context.Key<NoInfer<Services>, unknown>>
-  /** Contracts it needs from other modules; a missing provider stops the start. */
-  readonly requires?: ReadonlyArray<Context.Key<Requires, unknown> & { readonly providedBy?: string }>
   /** Every background fiber it runs, supervised; none is started from inside a layer. */
   readonly fibers?: ReadonlyArray<FiberSpec<NoInfer<Services | Requires> | CoreServices>>
   /**
@@ -106,6 +104,9 @@ export interface ModuleSpec<Services = never, Requires = never> {
   /** HTTP answers of error tags this module fails with but that do not carry their own. */
   readonly errors?: Readonly<Record<string, HttpAnswer>>
 }
+
+/** The service identifier of a contract tag (distributes over a union of tags). */
+type ContractOf<K> = K extends Context.Key<infer I, infer _S> ? I : never
 
 /** Refuses (at compile time) a layer that needs a service neither core nor `requires` gives it. */
 type LayerNeedsOnly<L extends Layer.Layer<never, unknown, unknown>, Allowed> = [Layer.Services<L>] extends [Allowed]
@@ -140,12 +141,21 @@ export interface Module {
  * plus core. Give the layer as a constant (`layer: services`): TypeScript cannot read the type of
  * a layer built inline in the declaration (`layer: Layer.merge(…)`), and then refuses the routes.
  */
-export const defineModule = <L extends Layer.Layer<never, unknown, unknown> = Layer.Layer<never>, Requires = never>(
-  spec: ModuleSpec<Layer.Success<L>, Requires> & {
+export const defineModule = <
+  L extends Layer.Layer<never, unknown, unknown> = Layer.Layer<never>,
+  const Req extends ReadonlyArray<Contract> = readonly []
+>(
+  spec: ModuleSpec<Layer.Success<L>, ContractOf<Req[number]>> & {
+    /**
+     * Contracts it needs from other modules (or core); a missing provider stops the start. Their
+     * services are what its layer, routes, fibers and commands may use beyond core and its own.
+     */
+    readonly requires?: Req
     /** Builds the contracts it provides and its private services, from core and what it requires. */
     readonly layer?: L
-  } & LayerNeedsOnly<L, CoreServices | Requires>
+  } & LayerNeedsOnly<L, CoreServices | ContractOf<Req[number]>>
 ): Module => {
+  type Requires = ContractOf<Req[number]>
   type Own = Layer.Success<L> | Requires | CoreServices
   const layer = (spec.layer ?? Layer.empty) as Layer.Layer<never, unknown, CoreServices | Requires>
   return {
