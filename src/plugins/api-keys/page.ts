@@ -1,4 +1,9 @@
 /** The API keys page: existing keys, a form to create one, and the new key shown exactly once. */
+import { confirmation } from "../../../views/components/confirmation.ts"
+import { emptyState } from "../../../views/components/empty-state.ts"
+import { formField, selectField } from "../../../views/components/form-field.ts"
+import { statusBadge } from "../../../views/components/status-badge.ts"
+import { table } from "../../../views/components/table.ts"
 import { csrfInput } from "../../../views/csrf.ts"
 import { formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
@@ -28,12 +33,54 @@ export interface ApiKeysPageData {
   readonly reauthWrong: boolean
 }
 
-const state = (k: ApiKeyRow, now: number) =>
+const state = (k: ApiKeyRow, now: number): Html =>
   k.revokedAt !== null
-    ? html`<span class="status down">revoked</span>`
+    ? statusBadge("danger", "revoked")
     : new Date(k.expiresAt).getTime() <= now
-      ? html`<span class="status unknown">expired</span>`
-      : html`<span class="status up">active</span>`
+      ? statusBadge("neutral", "expired")
+      : statusBadge("ok", "active")
+
+/** Revoking breaks whatever uses the key: it asks first, naming the key. */
+const revoke = (k: ApiKeyRow, d: ApiKeysPageData): Html =>
+  k.revokedAt !== null
+    ? html``
+    : confirmation({
+        id: `confirm-revoke-${k.id}`,
+        action: `/admin/api-keys/${k.id}/revoke`,
+        csrfToken: d.csrfToken,
+        label: "Revoke",
+        prompt: "Revoke the key",
+        target: `${k.name} (bw_${k.id}_…)`,
+        confirmLabel: `Revoke ${k.name}`,
+        consequence: "Every request made with it is refused from now on; this cannot be undone.",
+        formAttributes: { "data-form": "revoke" },
+        unavailable: d.passwordNeeded ? "Confirm with your password first" : undefined
+      })
+
+const keysTable = (d: ApiKeysPageData): Html =>
+  table({
+    attributes: { id: "api-keys" },
+    rows: d.keys,
+    rowAttributes: (k) => ({ "data-key": k.id }),
+    empty: emptyState({ message: "No API keys yet.", action: { label: "Create one", href: "#create-api-key" } }),
+    columns: [
+      { header: "Key", cell: (k) => html`<code>bw_${k.id}_…</code>` },
+      { header: "Name", cell: (k) => k.name },
+      { header: "Owner", cell: (k) => k.ownerEmail },
+      { header: "Scopes", cell: (k) => k.scopes.map((s) => html`<code>${s}</code> `) },
+      { header: "Expires", cell: (k) => formatTimestamp(new Date(k.expiresAt)) },
+      { header: "Last used", cell: (k) => (k.lastUsedAt === null ? "never" : formatTimestamp(new Date(k.lastUsedAt))) },
+      { header: "State", cell: (k) => state(k, d.now) },
+      { header: "Actions", hideHeader: true, cell: (k) => revoke(k, d) }
+    ]
+  })
+
+const expiries = [
+  { value: "7d", label: "7 days" },
+  { value: "30d", label: "30 days" },
+  { value: "90d", label: "90 days" },
+  { value: "365d", label: "1 year" }
+]
 
 export const apiKeysPage = (d: ApiKeysPageData): Html => html`<h1>API keys</h1>
 ${
@@ -50,39 +97,28 @@ ${
 <pre><code data-field="api-key">${d.created.plaintext}</code></pre>
 </article>`
 }
-${
-  d.keys.length === 0
-    ? html`<p>No API keys yet.</p>`
-    : html`<div class="table-scroll"><table class="compact" id="api-keys">
-<thead><tr><th>Key</th><th>Name</th><th>Owner</th><th>Scopes</th><th>Expires</th><th>Last used</th><th>State</th><th></th></tr></thead>
-<tbody>${d.keys.map(
-        (k) => html`<tr data-key="${k.id}">
-<td><code>bw_${k.id}_…</code></td><td>${k.name}</td><td>${k.ownerEmail}</td>
-<td>${k.scopes.map((s) => html`<code>${s}</code> `)}</td>
-<td>${formatTimestamp(new Date(k.expiresAt))}</td>
-<td>${k.lastUsedAt === null ? "never" : formatTimestamp(new Date(k.lastUsedAt))}</td>
-<td>${state(k, d.now)}</td>
-<td>${
-          k.revokedAt === null
-            ? html`<form method="post" action="/admin/api-keys/${k.id}/revoke" class="inline">${csrfInput(d.csrfToken)}<button type="submit" class="secondary"${
-                d.passwordNeeded ? html` disabled title="Confirm with your password first"` : ""
-              }>Revoke</button></form>`
-            : ""
-        }</td>
-</tr>`
-      )}</tbody>
-</table></div>`
-}
+${keysTable(d)}
 <h2>Create a key</h2>
 <form method="post" action="/admin/api-keys" id="create-api-key">
 ${csrfInput(d.csrfToken)}
-<label>Name <input name="name" required maxlength="100" placeholder="deploy pipeline"></label>
+${formField({
+  id: "api-key-name",
+  name: "name",
+  label: "Name",
+  required: true,
+  attributes: { maxlength: 100, placeholder: "deploy pipeline" }
+})}
 <fieldset><legend>Scopes</legend>
 ${d.grantable.map((p) => html`<label><input type="checkbox" name="scopes" value="${p}"> <code>${p}</code></label>`)}
 </fieldset>
-<label>Expires in <select name="expiresIn">
-<option value="7d">7 days</option><option value="30d" selected>30 days</option><option value="90d">90 days</option><option value="365d">1 year</option>
-</select></label>
-<label>Your password (needed if you signed in more than 5 minutes ago) <input type="password" name="password" autocomplete="current-password"></label>
+${selectField({ id: "api-key-expires", name: "expiresIn", label: "Expires in", options: expiries, selected: "30d" })}
+${formField({
+  id: "api-key-password",
+  name: "password",
+  label: "Your password",
+  type: "password",
+  hint: "Needed if you signed in more than 5 minutes ago.",
+  attributes: { autocomplete: "current-password" }
+})}
 <button type="submit">Create key</button>
 </form>`

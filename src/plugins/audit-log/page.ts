@@ -1,4 +1,8 @@
 /** The Audit Log page: filters, the entries newest first, a link to older ones and a CSV export. */
+import { emptyState } from "../../../views/components/empty-state.ts"
+import { formField, selectField } from "../../../views/components/form-field.ts"
+import { statusBadge, type Tone } from "../../../views/components/status-badge.ts"
+import { table } from "../../../views/components/table.ts"
 import { formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
 
@@ -27,54 +31,68 @@ export interface AuditLogData {
 
 const query = (params: Readonly<Record<string, string>>) => new URLSearchParams(Object.entries(params)).toString()
 
-const field = (name: string, label: string, value: string | undefined, type = "text", placeholder = "") =>
-  html`<label>${label}<input type="${type}" name="${name}" value="${value ?? ""}" placeholder="${placeholder}"></label>`
+const field = (name: string, label: string, value: string | undefined, placeholder?: string) =>
+  formField({ id: `audit-${name}`, name, label, value: value ?? "", attributes: { placeholder } })
 
-const outcomeClass: Record<string, string> = { success: "up", failure: "degraded", denied: "down" }
+const outcomeTone: Readonly<Record<string, Tone>> = { success: "ok", failure: "warning", denied: "danger" }
+
+const entriesTable = (d: AuditLogData): Html =>
+  table({
+    attributes: { id: "audit-entries" },
+    rows: d.entries,
+    rowAttributes: (e) => ({ "data-entry": e.id }),
+    empty: emptyState({ message: "No entries match.", attributes: { id: "audit-empty" } }),
+    columns: [
+      { header: "#", cell: (e) => e.id },
+      {
+        header: "Time",
+        cell: (e) => html`<time datetime="${e.occurredAt}">${formatTimestamp(new Date(e.occurredAt))}</time>`
+      },
+      { header: "Actor", cell: (e) => e.actorName, cellAttributes: (e) => ({ title: `${e.actorType}: ${e.actorId}` }) },
+      { header: "Action", cell: (e) => html`<code>${e.action}</code>` },
+      {
+        header: "Resource",
+        cell: (e) => html`${e.resourceType}${e.resourceId === null ? "" : html` <code>${e.resourceId}</code>`}`
+      },
+      { header: "Outcome", cell: (e) => statusBadge(outcomeTone[e.outcome] ?? "neutral", e.outcome) },
+      {
+        header: "Reason",
+        cell: (e) =>
+          html`${e.reason ?? ""}${
+            Object.keys(e.details).length === 0
+              ? ""
+              : html`<details><summary>details</summary><pre>${JSON.stringify(e.details, null, 2)}</pre></details>`
+          }`
+      },
+      {
+        header: "From",
+        cell: (e) =>
+          html`<small>${e.clientAddress ?? ""}${e.requestId === null ? "" : html`<br><code>${e.requestId}</code>`}</small>`
+      }
+    ]
+  })
 
 export const auditLogPage = (d: AuditLogData): Html => {
   const { cursor: _cursor, ...filters } = d.filter
   return html`<h1>Audit Log</h1>
 <form method="get" action="/audit" class="audit-filters">
 <fieldset class="grid">
-${field("actor", "Actor", d.filter.actor, "text", "user id, key id or name")}
-${field("action", "Action", d.filter.action, "text", "e.g. auth.* or authz_denied")}
+${field("actor", "Actor", d.filter.actor, "user id, key id or name")}
+${field("action", "Action", d.filter.action, "e.g. auth.* or authz_denied")}
 ${field("resourceType", "Resource type", d.filter.resourceType)}
 ${field("resourceId", "Resource id", d.filter.resourceId)}
-<label>Outcome<select name="outcome">
-${["", "success", "failure", "denied"].map(
-  (o) => html`<option value="${o}"${d.filter.outcome === o ? html` selected` : ""}>${o === "" ? "any" : o}</option>`
-)}
-</select></label>
-${field("from", "From (UTC)", d.filter.from, "text", "2026-01-31T00:00:00Z")}
-${field("to", "To (UTC)", d.filter.to, "text", "2026-02-01T00:00:00Z")}
+${selectField({
+  id: "audit-outcome",
+  name: "outcome",
+  label: "Outcome",
+  options: ["", "success", "failure", "denied"].map((o) => ({ value: o, label: o === "" ? "any" : o })),
+  selected: d.filter.outcome ?? ""
+})}
+${field("from", "From (UTC)", d.filter.from, "2026-01-31T00:00:00Z")}
+${field("to", "To (UTC)", d.filter.to, "2026-02-01T00:00:00Z")}
 </fieldset>
 <button type="submit">Filter</button> <a href="/audit">Clear</a> · <a href="/audit/export.csv?${query(filters)}" download>Export CSV</a>
 </form>
-${
-  d.entries.length === 0
-    ? html`<p id="audit-empty">No entries match.</p>`
-    : html`<table class="compact" id="audit-entries">
-<thead><tr><th>#</th><th>Time</th><th>Actor</th><th>Action</th><th>Resource</th><th>Outcome</th><th>Reason</th><th>From</th></tr></thead>
-<tbody>
-${d.entries.map(
-  (e) => html`<tr data-entry="${e.id}">
-<td>${e.id}</td>
-<td><time datetime="${e.occurredAt}">${formatTimestamp(new Date(e.occurredAt))}</time></td>
-<td title="${e.actorType}: ${e.actorId}">${e.actorName}</td>
-<td><code>${e.action}</code></td>
-<td>${e.resourceType}${e.resourceId === null ? "" : html` <code>${e.resourceId}</code>`}</td>
-<td><span class="status ${outcomeClass[e.outcome] ?? "unknown"}">${e.outcome}</span></td>
-<td>${e.reason ?? ""}${
-    Object.keys(e.details).length === 0
-      ? ""
-      : html`<details><summary>details</summary><pre>${JSON.stringify(e.details, null, 2)}</pre></details>`
-  }</td>
-<td><small>${e.clientAddress ?? ""}${e.requestId === null ? "" : html`<br><code>${e.requestId}</code>`}</small></td>
-</tr>`
-)}
-</tbody>
-</table>`
-}
+${entriesTable(d)}
 ${d.nextCursor === undefined ? "" : html`<p><a id="audit-older" href="/audit?${query({ ...filters, cursor: d.nextCursor })}">Older entries →</a></p>`}`
 }

@@ -3,7 +3,7 @@
  * answered from, trips waiting for the database, the metrics, and how a committed change is
  * remembered, handed to local streams and published.
  */
-import { Clock, Effect, Option, PubSub, Schema } from "effect"
+import { Clock, Effect, PubSub } from "effect"
 import { SqlClient } from "effect/sql"
 import { Audit } from "../../core/audit/audit.ts"
 import { StoresUnhealthy } from "../../core/contracts/circuit-breaker/errors.ts"
@@ -20,7 +20,6 @@ import { Settings } from "../../core/settings/service.ts"
 import { changeKey, publishTransition } from "./publication.ts"
 import type { Known } from "./reading.ts"
 import { currentSettings } from "./settings.ts"
-import * as Store from "./store.ts"
 
 /** How long a database round trip may take before the breaker treats the database as down. */
 export const DATABASE_TIMEOUT = "2 seconds"

@@ -6,6 +6,9 @@
  * breaker's event stream reports a change, so it stays current without a reload.
  */
 
+import { emptyState } from "../../../views/components/empty-state.ts"
+import { statusBadge } from "../../../views/components/status-badge.ts"
+import { table } from "../../../views/components/table.ts"
 import { csrfInput } from "../../../views/csrf.ts"
 import { formatDuration, formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
@@ -289,21 +292,26 @@ const approvals = (d: BreakerPanelData): Html => {
 <h2 id="breaker-approvals-title">Pending reset approvals</h2>
 ${d.pendingError === undefined ? "" : html`<p class="breaker-warning">Pending approvals cannot be read: ${d.pendingError}</p>`}
 ${orphan}
-${
-  pending.length === 0
-    ? html`<p data-field="no-approvals">No reset is waiting for approval.</p>`
-    : html`<table class="compact" id="breaker-pending">
-<thead><tr><th>Scope</th><th>Requested by</th><th>Reason</th><th>Requested</th><th>Expires</th><th></th></tr></thead>
-<tbody>${pending.map(
-        (r) => html`<tr data-request="${r.id}" data-scope="${r.scope}">
-<td><code>${r.scope}</code></td><td>${actorName(r.requested_by)}</td><td>${r.reason}</td>
-<td>${at(r.requested_at)}</td><td>${at(r.expires_at)}</td><td>${approveCell(r, d)}</td>
-</tr>`
-      )}</tbody>
-</table>`
-}
+${table({
+  attributes: { id: "breaker-pending" },
+  rows: pending,
+  rowAttributes: (r) => ({ "data-request": r.id, "data-scope": r.scope }),
+  empty: emptyState({ message: "No reset is waiting for approval.", attributes: { "data-field": "no-approvals" } }),
+  columns: [
+    { header: "Scope", cell: (r) => html`<code>${r.scope}</code>` },
+    { header: "Requested by", cell: (r) => actorName(r.requested_by) },
+    { header: "Reason", cell: (r) => r.reason },
+    { header: "Requested", cell: (r) => at(r.requested_at) },
+    { header: "Expires", cell: (r) => at(r.expires_at) },
+    { header: "Approval", hideHeader: true, cell: (r) => approveCell(r, d) }
+  ]
+})}
 </section>`
 }
+
+/** A stored state in words and colour; anything but OPEN or QUIET_PERIOD halts trading. */
+const stateBadge = (state: string): Html =>
+  statusBadge(state === "OPEN" ? "ok" : state === "QUIET_PERIOD" ? "warning" : "danger", state)
 
 const kindLabels: Readonly<Record<Transition["kind"], string>> = {
   trip: "tripped",
@@ -318,20 +326,21 @@ const history = (
 ): Html => html`<section id="breaker-history" aria-labelledby="breaker-history-title">
 <h2 id="breaker-history-title">Recent history</h2>
 ${d.historyError === undefined ? "" : html`<p class="breaker-warning">History cannot be read: ${d.historyError}</p>`}
-${
-  d.history.length === 0
-    ? html`<p data-field="no-history">No transitions yet.</p>`
-    : html`<table class="compact" id="breaker-transitions">
-<thead><tr><th>When</th><th>Scope</th><th>Change</th><th>State</th><th>By</th><th>Source</th><th>Reason</th></tr></thead>
-<tbody>${d.history.map(
-        (t) => html`<tr data-transition="${t.id}" data-kind="${t.kind}" data-scope="${t.scope}">
-<td>${at(t.at)}</td><td><code>${t.scope}</code></td><td>${kindLabels[t.kind]}</td>
-<td><code>${t.from_state}</code> → <code>${t.to_state}</code></td>
-<td>${actorName(t.actor)}</td><td>${t.source ?? ""}</td><td>${t.reason ?? ""}</td>
-</tr>`
-      )}</tbody>
-</table>`
-}
+${table({
+  attributes: { id: "breaker-transitions" },
+  rows: d.history,
+  rowAttributes: (t) => ({ "data-transition": t.id, "data-kind": t.kind, "data-scope": t.scope }),
+  empty: emptyState({ message: "No transitions yet.", attributes: { "data-field": "no-history" } }),
+  columns: [
+    { header: "When", cell: (t) => at(t.at) },
+    { header: "Scope", cell: (t) => html`<code>${t.scope}</code>` },
+    { header: "Change", cell: (t) => kindLabels[t.kind] },
+    { header: "State", cell: (t) => html`${stateBadge(t.from_state)} → ${stateBadge(t.to_state)}` },
+    { header: "By", cell: (t) => actorName(t.actor) },
+    { header: "Source", cell: (t) => t.source ?? "" },
+    { header: "Reason", cell: (t) => t.reason ?? "" }
+  ]
+})}
 </section>`
 
 /** A refusal for a scope the page does not show (unknown or gone): said at the top. */

@@ -4,6 +4,9 @@
  * page asks once for the admin's password (above the table) and the row buttons wait for it.
  */
 
+import { confirmation } from "../../../views/components/confirmation.ts"
+import { emptyState } from "../../../views/components/empty-state.ts"
+import { table } from "../../../views/components/table.ts"
 import { csrfInput } from "../../../views/csrf.ts"
 import { formatTimestamp } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
@@ -63,6 +66,44 @@ const actionForm = (
 ${csrfInput(data.csrfToken)}${submitButton(data, label, "secondary outline")}
 </form>`
 
+/** Disabling and ending sessions throw someone out: they ask first, naming the user. */
+const confirmedAction = (
+  user: UserRow,
+  data: UsersPageData,
+  action: string,
+  texts: { readonly label: string; readonly prompt: string; readonly confirm: string; readonly consequence: string }
+): Html =>
+  confirmation({
+    id: `confirm-${action}-${user.id}`,
+    action: `/admin/users/${user.id}/${action}`,
+    csrfToken: data.csrfToken,
+    label: texts.label,
+    prompt: texts.prompt,
+    target: user.email,
+    confirmLabel: texts.confirm,
+    consequence: texts.consequence,
+    formAttributes: { "data-form": action },
+    unavailable: data.passwordNeeded ? "Confirm with your password first" : undefined
+  })
+
+const actions = (u: UserRow, data: UsersPageData): Html =>
+  html`${
+    u.disabled
+      ? actionForm(u, "enable", "Enable", data)
+      : confirmedAction(u, data, "disable", {
+          label: "Disable",
+          prompt: "Disable",
+          confirm: `Disable ${u.email}`,
+          consequence: "Their sessions end and they cannot sign in until enabled again."
+        })
+  }
+${confirmedAction(u, data, "end-sessions", {
+  label: "End sessions",
+  prompt: "End every session of",
+  confirm: `End sessions of ${u.email}`,
+  consequence: "They are signed out everywhere and may sign in again."
+})}`
+
 export const usersPage = (data: UsersPageData): Html => html`<h1>Users</h1>
 ${data.notice === undefined ? "" : html`<p role="status" class="notice">${userNotices[data.notice]}</p>`}
 <p>Add users and reset passwords with <code>npx breakwater user add</code> and <code>npx breakwater user passwd</code>.</p>
@@ -76,20 +117,22 @@ ${
       })
     : ""
 }
-<div class="table-scroll"><table class="compact" id="users">
-<thead><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Sessions</th><th>Last activity</th><th>Actions</th></tr></thead>
-<tbody>
-${data.users.map(
-  (u) => html`<tr data-user="${u.email}">
-<td>${u.email}${u.id === data.currentUserId ? html` <small>(you)</small>` : ""}</td>
-<td>${u.displayName}</td>
-<td data-field="role">${roleForm(u, data)}</td>
-<td data-field="state">${u.disabled ? "disabled" : "enabled"}</td>
-<td data-field="sessions">${u.activeSessions}</td>
-<td>${u.lastSeenAt === undefined ? "never" : formatTimestamp(u.lastSeenAt)}</td>
-<td>${u.disabled ? actionForm(u, "enable", "Enable", data) : actionForm(u, "disable", "Disable", data)}
-${actionForm(u, "end-sessions", "End sessions", data)}</td>
-</tr>`
-)}
-</tbody>
-</table></div>`
+${table({
+  attributes: { id: "users" },
+  rows: data.users,
+  rowAttributes: (u) => ({ "data-user": u.email }),
+  empty: emptyState({ message: "No users yet: add one with npx breakwater user add." }),
+  columns: [
+    { header: "Email", cell: (u) => html`${u.email}${u.id === data.currentUserId ? html` <small>(you)</small>` : ""}` },
+    { header: "Name", cell: (u) => u.displayName },
+    { header: "Role", cell: (u) => roleForm(u, data), cellAttributes: () => ({ "data-field": "role" }) },
+    {
+      header: "State",
+      cell: (u) => (u.disabled ? "disabled" : "enabled"),
+      cellAttributes: () => ({ "data-field": "state" })
+    },
+    { header: "Sessions", cell: (u) => u.activeSessions, cellAttributes: () => ({ "data-field": "sessions" }) },
+    { header: "Last activity", cell: (u) => (u.lastSeenAt === undefined ? "never" : formatTimestamp(u.lastSeenAt)) },
+    { header: "Actions", cell: (u) => actions(u, data) }
+  ]
+})}`
