@@ -103,6 +103,7 @@ describe("module contract", () => {
         "api.rate-limit",
         "audit.sealer",
         "audit.writer",
+        "breaker.event-feed",
         "breaker.listener",
         "breaker.publisher",
         "breaker.verifier",

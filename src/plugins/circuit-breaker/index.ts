@@ -1,29 +1,32 @@
 /**
  * The circuit breaker module: the breaker service (provided to the other modules through the
  * `CircuitBreaker` contract, which alert rules use to trip it), its fibers (the verifier that
- * keeps every reading confirmed, the listener for other replicas' changes, the feed that shares
- * each change's encoded frame among all SSE clients), its JSON API and stream, its console page,
- * its permissions and its CLI commands.
+ * keeps every reading confirmed, the listener for other replicas' changes, the publisher that puts
+ * each change on the event bus (topic `breaker`), the feed that shares each change's encoded frame
+ * among the breaker stream's clients), its settings, its JSON API and stream, its console page, its
+ * permissions and its CLI commands.
  */
 
+import { Layer } from "effect"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import { defineModule } from "../../core/module.ts"
 import { apiRoutes } from "./api-routes.ts"
 import { breakerCommand } from "./cli.ts"
 import { consoleRoutes } from "./console-routes.ts"
+import { BreakerEventFeed, eventFeedFiber } from "./event-feed.ts"
 import { CircuitBreakerLive, listenerFiber, verifierFiber } from "./live.ts"
 import { breakerTopic, publisherFiber } from "./publisher.ts"
 import { breakerSettings } from "./settings.ts"
 import { streamRoute } from "./stream-route.ts"
 
-/** The breaker (provided) and its private listener. */
-const services = CircuitBreakerLive
+/** The breaker (provided) and its private services: the listener and the stream feed. */
+const services = Layer.merge(CircuitBreakerLive, BreakerEventFeed.layer)
 
 export const circuitBreakerModule = defineModule({
   name: "circuit-breaker",
   provides: [CircuitBreaker],
   layer: services,
-  fibers: [verifierFiber, listenerFiber, publisherFiber],
+  fibers: [verifierFiber, listenerFiber, publisherFiber, eventFeedFiber],
   topics: [breakerTopic],
   settings: breakerSettings,
   permissions: [

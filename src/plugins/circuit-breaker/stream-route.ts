@@ -1,6 +1,6 @@
 /**
  * `GET /api/v1/breaker/stream`: the breaker's server-sent events, served from the event bus (topic
- * `breaker`) in the format execution services and the console already read: on connect one
+ * `breaker`, through this process's shared feed, `event-feed.ts`) in the format execution services and the console already read: on connect one
  * `snapshot` event with every scope, then one event per change named by its type (`transition`,
  * `reset_requested`, `scope_created`) with the change as data, and a keep-alive comment every
  * 15 s. It counts against `SSE_MAX_CONNECTIONS` like every stream. It ends when the client goes
@@ -14,18 +14,17 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AccessControl } from "../../core/auth/access.ts"
 import { BreakerChange, BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
-import { EventBus } from "../../core/contracts/event-bus.ts"
 import { credentialEnds, holdsAll } from "../../core/events/credential-watch.ts"
 import { SseStreams } from "../../core/events/sse-streams.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { Shutdown } from "../../core/shutdown.ts"
-import { BREAKER_TOPIC } from "./publisher.ts"
-import { changeFrame, KEEP_ALIVE_FRAME, snapshotFrame } from "./sse.ts"
+import { BreakerEventFeed } from "./event-feed.ts"
+import { snapshotFrame } from "./sse.ts"
 
 /** What the events carry, for the OpenAPI description (the body itself is `text/event-stream`). */
 const StreamEvents = Schema.Union([Schema.Struct({ scopes: Schema.Array(BreakerView) }), BreakerChange])
 
-export const streamRoute: RouteSpec<CircuitBreaker | EventBus | SseStreams | Shutdown | AccessControl> = {
+export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | SseStreams | Shutdown | AccessControl> = {
   method: "GET",
   path: "/api/v1/breaker/stream",
   access: "VIEW_CIRCUIT_BREAKER",
@@ -38,7 +37,7 @@ export const streamRoute: RouteSpec<CircuitBreaker | EventBus | SseStreams | Shu
   },
   handler: Effect.gen(function* () {
     const breaker = yield* CircuitBreaker
-    const bus = yield* EventBus
+    const feed = yield* BreakerEventFeed
     const streams = yield* SseStreams
     const shutdown = yield* Shutdown
     yield* streams.admit
@@ -48,15 +47,9 @@ export const streamRoute: RouteSpec<CircuitBreaker | EventBus | SseStreams | Shu
       Effect.gen(function* () {
         yield* streams.hold
         // Subscribe before reading: a change made meanwhile arrives after the snapshot, never lost.
-        const subscription = yield* bus.subscribe([BREAKER_TOPIC])
-        const ticks = yield* streams.keepAlive
+        const changes = yield* feed.subscribe
         const scopes = yield* breaker.list
-        const live = Stream.merge(
-          Stream.map(subscription.live, changeFrame),
-          Stream.map(ticks, () => KEEP_ALIVE_FRAME),
-          { haltStrategy: "left" }
-        )
-        return Stream.concat(Stream.succeed(snapshotFrame(scopes)), live)
+        return Stream.concat(Stream.succeed(snapshotFrame(scopes)), changes)
       })
     ).pipe(Stream.interruptWhen(Effect.raceFirst(shutdown.started, ended)))
     return HttpServerResponse.stream(body, {
