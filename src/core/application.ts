@@ -113,14 +113,15 @@ const checkDeclarations = (m: Module, isPermission: (value: unknown) => boolean)
             message: `module ${m.name} declares an invalid HTTP answer for ${tag}: a 4xx/5xx status, a snake_case code and a title`
           })
         )
+    // An entry shown to holders of any of several permissions may name one of a module that is not
+    // installed (nobody holds it); naming none that exists is a mistake.
     for (const entry of m.navigation)
-      for (const permission of entry.permissions)
-        if (!isPermission(permission))
-          return Effect.fail(
-            new ModuleWiringError({
-              message: `module ${m.name}'s navigation entry ${entry.label} names ${permission}, which no installed module declares`
-            })
-          )
+      if (!entry.permissions.some(isPermission))
+        return Effect.fail(
+          new ModuleWiringError({
+            message: `module ${m.name}'s navigation entry ${entry.label} names no permission an installed module declares (${entry.permissions.join(", ")})`
+          })
+        )
     return Effect.void
   })
 

@@ -48,7 +48,7 @@ export const FiberStatus = Schema.Struct({
 export type FiberStatus = typeof FiberStatus.Type
 
 export interface SupervisorShape {
-  /** Starts a supervised fiber in the caller's scope (a module's layer): it stops when that scope closes. */
+  /** Starts a supervised fiber in the caller's scope (the application's): it stops when that scope closes. */
   readonly start: <R>(spec: FiberSpec<R>) => Effect.Effect<void, never, R | Scope.Scope>
   readonly statuses: Effect.Effect<ReadonlyArray<FiberStatus>>
 }

@@ -32,7 +32,8 @@ const importsOf = (file: string): ReadonlyArray<string> => {
 const files = [...filesUnder("src"), ...filesUnder("views")]
 const graph = new Map(files.map((f) => [f, importsOf(f)]))
 
-const pluginOf = (path: string) => /^src\/plugins\/([^/]+)\//.exec(path)?.[1]
+/** The plugin a file belongs to: `src/plugins/<name>/`, or `src/plugins/channels/<id>/` for a channel. */
+const pluginOf = (path: string) => /^src\/plugins\/(channels\/[^/]+|[^/]+)\//.exec(path)?.[1]
 const inCore = (path: string) => path.startsWith("src/core/")
 const inViews = (path: string) => path.startsWith("views/")
 

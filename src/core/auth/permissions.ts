@@ -31,6 +31,12 @@ export const corePermissions: ReadonlyArray<PermissionSpec> = [
     roles: ["viewer", "operator"]
   },
   {
+    // Core keeps the audit log; the audit-log module shows it, and other pages may link to it.
+    name: "VIEW_AUDIT",
+    description: "Read, filter and export the audit log.",
+    roles: ["operator"]
+  },
+  {
     name: "MANAGE_SYSTEM_CONFIG",
     description: "Change settings and run retention.",
     roles: []

@@ -1,6 +1,6 @@
 /**
  * The Kysely `Database` type: one interface per table, mirroring `migrations/`. Column types are
- * what the SQL client returns (timestamptz → Date, bigint → string). Update it with every migration.
+ * what the SQL client returns (timestamptz → Date, bigint → bigint, date → string). Update it with every migration.
  */
 import type { ColumnType, Generated } from "kysely"
 

@@ -24,7 +24,6 @@ const EXPORT_PAGE = 1000
 
 export const auditLogModule = defineModule({
   name: "audit-log",
-  permissions: [{ name: "VIEW_AUDIT", description: "Read, filter and export the audit log.", roles: ["operator"] }],
   layer: Layer.empty,
   routes: [
     {

@@ -38,7 +38,7 @@ export const circuitBreakerModule = defineModule({
     { name: "TRIP_CIRCUIT_BREAKER", description: "Trip (halt) a scope.", roles: ["operator"] },
     {
       name: "RESET_CIRCUIT_BREAKER",
-      description: "Reset a tripped scope, approve a reset, create scopes.",
+      description: "Reset a tripped scope and approve another operator's reset.",
       roles: ["operator"]
     }
   ],

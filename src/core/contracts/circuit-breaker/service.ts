@@ -1,7 +1,7 @@
 /**
- * The circuit breaker service (ARCHITECTURE.md §5): the one place that reads and changes breaker
- * state. It lives in core because the console, the API, the CLI and alert rules (another plugin)
- * all call it. Reads never fail: a state that cannot be read is `UNKNOWN` (fail closed).
+ * The circuit breaker contract (ARCHITECTURE.md §5): the one place that reads and changes breaker
+ * state. The circuit-breaker module provides it; other modules (alert rules trip it) require it.
+ * Reads never fail: a state that cannot be read is `UNKNOWN` (fail closed).
  */
 import { Context, type Effect, type Stream } from "effect"
 import type { Actor } from "../../audit/entry.ts"
@@ -125,4 +125,7 @@ export interface CircuitBreakerShape {
 
 export class CircuitBreaker extends Context.Service<CircuitBreaker, CircuitBreakerShape>()(
   "breakwater/CircuitBreaker"
-) {}
+) {
+  /** The module that provides it (for the message when none is installed). */
+  static readonly providedBy = "circuit-breaker"
+}
