@@ -17,6 +17,7 @@ import { makeBreakerContext } from "./context.ts"
 import { databaseErrors } from "./guards.ts"
 import { publishChange } from "./publication.ts"
 import { type Known, UNKNOWN_AFTER_MS, unknownView, viewOf } from "./reading.ts"
+import * as Requests from "./reset-request-store.ts"
 import { makeResets } from "./resets.ts"
 import { changeSettings } from "./settings.ts"
 import * as Store from "./store.ts"
@@ -156,7 +157,7 @@ export const CircuitBreakerLive = Layer.effectContext(
       reset,
       approve,
       pendingApprovals: (scope) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => inDatabase(Store.readPending(scope, now))).pipe(
+        Effect.flatMap(Clock.currentTimeMillis, (now) => inDatabase(Requests.readPending(scope, now))).pipe(
           databaseErrors
         ),
       history,

@@ -30,6 +30,7 @@ import {
 import type { ApproveInput, ResetInput, ResetOutcome } from "../../core/contracts/circuit-breaker/service.ts"
 import { storableText } from "../../core/json-bounds.ts"
 import { databaseErrors } from "./guards.ts"
+import * as Requests from "./reset-request-store.ts"
 import * as Store from "./store.ts"
 import { resetTo } from "./transitions.ts"
 
@@ -130,7 +131,7 @@ export const makeResets = (deps: ResetDeps) => {
           message: `another change to the breaker ${before.scope} won: read it again`,
           details: { version: before.version }
         })
-      yield* Store.supersedeRequests(
+      yield* Requests.supersedeRequests(
         before.scope,
         typeof details.request_id === "string" ? details.request_id : undefined
       )
@@ -178,7 +179,7 @@ export const makeResets = (deps: ResetDeps) => {
         const settings = yield* deps.settings
         if (settings.reset_approvals === 2) {
           yield* namedPerson(input.actor, "a reset that another operator must approve")
-          const request = yield* Store.insertRequest({
+          const request = yield* Requests.insertRequest({
             id: randomUUID(),
             scope: input.scope,
             base_version: before.version,
@@ -237,7 +238,7 @@ export const makeResets = (deps: ResetDeps) => {
 
   /** Closes a request and reports why, committing the close (the caller fails afterwards). */
   const closed = (request: ResetRequest, status: ResetRequest["status"], message: string) =>
-    Effect.as(Store.closeRequest(request.id, status, null, null), {
+    Effect.as(Requests.closeRequest(request.id, status, null, null), {
       refused: new ApprovalClosed({ message, details: { status } })
     })
 
@@ -248,7 +249,7 @@ export const makeResets = (deps: ResetDeps) => {
     const now = yield* Clock.currentTimeMillis
     const outcome = yield* transaction(
       Effect.gen(function* () {
-        const request = yield* Store.lockRequest(input.requestId)
+        const request = yield* Requests.lockRequest(input.requestId)
         if (request === undefined || request.scope !== input.scope)
           return yield* new ApprovalNotFound({
             message: `there is no reset request ${input.requestId} for ${input.scope}`
@@ -285,7 +286,7 @@ export const makeResets = (deps: ResetDeps) => {
           requested_by: request.requested_by,
           approved_by: input.actor
         })
-        yield* Store.closeRequest(request.id, "approved", input.actor, new Date(now).toISOString())
+        yield* Requests.closeRequest(request.id, "approved", input.actor, new Date(now).toISOString())
         yield* audit.recordInTransaction({
           actor: input.actor,
           action: "breaker.reset_approved",

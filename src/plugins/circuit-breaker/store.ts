@@ -1,5 +1,6 @@
 /**
- * The breaker's SQL: scope rows (the truth), the transition history, reset requests and settings.
+ * The breaker's SQL: scope rows (the truth) and the transition history (reset requests are in
+ * reset-request-store.ts, column codecs in store-codecs.ts).
  * Times come from the caller (the Effect clock), so tests drive them with TestClock.
  *
  * Rows are decoded with Schema here, into the contract types. The tables' CHECKs and this store's
@@ -7,7 +8,7 @@
  * (and, through the issue's path, the field), never a silent cast. Plain reads and writes are typed
  * Kysely queries; hand-written SQL is kept for the compare-and-set and the one-statement trip.
  */
-import { Effect, Schema, SchemaTransformation, Struct } from "effect"
+import { Effect, Schema, Struct } from "effect"
 import { SqlClient, type SqlError, SqlSchema } from "effect/sql"
 import { AUDIT_INSERT_COLUMNS, AUDIT_RECORDSET } from "../../core/audit/store.ts"
 import {
@@ -15,71 +16,27 @@ import {
   BreakerRecord,
   BreakerState,
   GLOBAL_SCOPE,
-  ResetRequest,
-  ResetRequestStatus,
   Transition,
   TransitionKind,
   TripSource
 } from "../../core/contracts/circuit-breaker/model.ts"
 import { db, run } from "../../core/db/query.ts"
-import { shownJson } from "../../core/json-bounds.ts"
 
 const client = SqlClient.SqlClient
 
 /** The UTC calendar day of a time, as PostgreSQL's `date` prints it. */
 export const utcDay = (millis: number) => new Date(millis).toISOString().slice(0, 10)
 
-// Column codecs: what the driver returns, decoded into the contract's field types.
-
-/** A `timestamptz` as ISO 8601 UTC. The driver returns a `Date`; a string (as text) is parsed too. */
-const Timestamp = Schema.Union([Schema.Date, Schema.DateFromString]).pipe(
-  Schema.decodeTo(
-    Schema.String,
-    SchemaTransformation.transform({ decode: (date) => date.toISOString(), encode: (iso) => new Date(iso) })
-  )
-)
-
-/** A `bigint` column as a number. The driver returns a `bigint`; a digit string or a number is taken too. */
-const BigIntNumber = Schema.Union([
-  Schema.BigInt,
-  Schema.String.check(Schema.isPattern(/^-?\d+$/)),
-  Schema.Number
-]).pipe(Schema.decodeTo(Schema.Int, SchemaTransformation.transform({ decode: (n) => Number(n), encode: (n) => n })))
-
-/** A `bigint` identity as the contract's string id. */
-const BigIntId = Schema.Union([Schema.BigInt, Schema.String.check(Schema.isPattern(/^\d+$/)), Schema.Int]).pipe(
-  Schema.decodeTo(Schema.String, SchemaTransformation.transform({ decode: (id) => String(id), encode: (id) => id }))
-)
-
-/**
- * Stored free-form details as readers get them: withheld when out of bounds (written before the
- * bounds existed), so no published record, stream event or API answer is too deep to encode.
- * Decoding looks at the top level only and `shownJson` walks with an explicit stack, so a value
- * nested thousands of levels deep cannot overflow the stack here.
- */
-const ShownDetails = Schema.Record(Schema.String, Schema.Unknown).pipe(
-  Schema.decodeTo(
-    Schema.Record(Schema.String, Schema.Unknown),
-    SchemaTransformation.transform({ decode: shownJson, encode: (details) => details })
-  )
-)
-
-/**
- * The nullable forms, with `null` as the first member: measured, `NullOr` first tries (and fails)
- * the codec on a null, about ten times the cost, and the verifier decodes every scope every second.
- */
-const NullableTimestamp = Schema.Union([Schema.Null, Timestamp])
-const NullableDetails = Schema.Union([Schema.Null, ShownDetails])
-
-/**
- * A row or a statement's input that does not match its schema is a bug (see the header): a
- * defect naming the table; the message carries the issue with the field's path.
- */
-const schemaDefect = (table: string) => (error: Schema.SchemaError) =>
-  Effect.die(new Error(`${table}: a row read or a value written does not match its schema: ${error.message}`))
-
-/** An `INSERT … RETURNING` that returned no row. */
-const noRowDefect = (table: string) => () => Effect.die(new Error(`${table}: an insert returned no row`))
+import {
+  BigIntId,
+  BigIntNumber,
+  NullableDetails,
+  NullableTimestamp,
+  noRowDefect,
+  ShownDetails,
+  schemaDefect,
+  Timestamp
+} from "./store-codecs.ts"
 
 // breaker_scope
 
@@ -390,146 +347,4 @@ const historyPage = SqlSchema.findAll({
 export const readHistory = (scope: string, limit: number, before: string | undefined) =>
   historyPage({ scope, limit, before: before ?? null }).pipe(
     Effect.catchTag("SchemaError", schemaDefect("breaker_transition"))
-  )
-
-// breaker_reset_request
-
-/** A reset request row, decoded into the contract's {@link ResetRequest}. */
-const RequestRow = Schema.Struct({
-  id: Schema.String,
-  scope: Schema.String,
-  base_version: BigIntNumber,
-  requested_by: ActorJson,
-  reason: Schema.String,
-  requested_at: Timestamp,
-  expires_at: Timestamp,
-  status: ResetRequestStatus,
-  approved_by: Schema.NullOr(ActorJson),
-  approved_at: NullableTimestamp
-})
-
-const REQUEST_COLUMNS = [
-  "id",
-  "scope",
-  "base_version",
-  "requested_by",
-  "reason",
-  "requested_at",
-  "expires_at",
-  "status",
-  "approved_by",
-  "approved_at"
-] as const
-
-const requestInsert = SqlSchema.findOne({
-  Request: ResetRequest.mapFields(Struct.omit(["status", "approved_by", "approved_at"])),
-  Result: RequestRow,
-  execute: (r) =>
-    run(
-      db
-        .insertInto("breaker_reset_request")
-        .values({
-          id: r.id,
-          scope: r.scope,
-          base_version: r.base_version,
-          requested_by: JSON.stringify(r.requested_by),
-          reason: r.reason,
-          requested_at: r.requested_at,
-          expires_at: r.expires_at,
-          status: "pending"
-        })
-        .returning(REQUEST_COLUMNS)
-    )
-})
-
-export const insertRequest = (r: Omit<ResetRequest, "status" | "approved_by" | "approved_at">) =>
-  requestInsert(r).pipe(
-    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request")),
-    Effect.catchTag("NoSuchElementError", noRowDefect("breaker_reset_request"))
-  )
-
-const requestLocked = SqlSchema.findOneOption({
-  Request: Schema.String,
-  Result: RequestRow,
-  execute: (id) => run(db.selectFrom("breaker_reset_request").select(REQUEST_COLUMNS).where("id", "=", id).forUpdate())
-})
-
-export const lockRequest = (id: string) =>
-  requestLocked(id).pipe(
-    Effect.map((row) => (row._tag === "Some" ? row.value : undefined)),
-    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
-  )
-
-const requestClose = SqlSchema.void({
-  Request: Schema.Struct({
-    id: Schema.String,
-    status: ResetRequestStatus,
-    approved_by: Schema.NullOr(ActorJson),
-    approved_at: Schema.NullOr(Schema.String)
-  }),
-  execute: ({ id, status, approved_by, approved_at }) =>
-    run(
-      db
-        .updateTable("breaker_reset_request")
-        .set({ status, approved_by: approved_by === null ? null : JSON.stringify(approved_by), approved_at })
-        .where("id", "=", id)
-    )
-})
-
-export const closeRequest = (
-  id: string,
-  status: ResetRequest["status"],
-  approvedBy: ActorJson | null,
-  at: string | null
-) =>
-  requestClose({ id, status, approved_by: approvedBy, approved_at: at }).pipe(
-    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
-  )
-
-const requestsExpire = SqlSchema.void({
-  Request: Schema.Number,
-  execute: (now) =>
-    run(
-      db
-        .updateTable("breaker_reset_request")
-        .set({ status: "expired" })
-        .where("status", "=", "pending")
-        .where("expires_at", "<=", new Date(now))
-    )
-})
-
-const requestsPending = SqlSchema.findAll({
-  Request: Schema.NullOr(Schema.String),
-  Result: RequestRow,
-  execute: (scope) => {
-    const pending = db.selectFrom("breaker_reset_request").select(REQUEST_COLUMNS).where("status", "=", "pending")
-    const ofScope = scope === null ? pending : pending.where("scope", "=", scope)
-    return run(ofScope.orderBy("requested_at", "asc"))
-  }
-})
-
-/** Pending requests; those past their window are reported (and stored) as expired. */
-export const readPending = (scope: string | undefined, now: number) =>
-  Effect.gen(function* () {
-    yield* requestsExpire(now)
-    return yield* requestsPending(scope ?? null)
-  }).pipe(Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request")))
-
-const requestsSupersede = SqlSchema.void({
-  Request: Schema.Struct({ scope: Schema.String, except: Schema.NullOr(Schema.String) }),
-  execute: ({ scope, except }) => {
-    const pending = db
-      .updateTable("breaker_reset_request")
-      .set({ status: "superseded" })
-      .where("scope", "=", scope)
-      .where("status", "=", "pending")
-    // Compared as text: `except` need not be a well-formed uuid.
-    return run(except === null ? pending : pending.where((eb) => eb(eb.cast<string>("id", "text"), "<>", except)))
-  }
-})
-
-/** Marks the other pending requests of a scope superseded (the state they applied to is gone). */
-export const supersedeRequests = (scope: string, except: string | undefined) =>
-  requestsSupersede({ scope, except: except ?? null }).pipe(
-    Effect.catchTag("SchemaError", schemaDefect("breaker_reset_request"))
   )

@@ -16,6 +16,7 @@ import { storableText } from "../../core/json-bounds.ts"
 import type { BreakerContext } from "./context.ts"
 import { DATABASE_TIMEOUT } from "./context.ts"
 import { readPublished } from "./publication.ts"
+import * as Requests from "./reset-request-store.ts"
 import * as Store from "./store.ts"
 import { blankRecord, tripped } from "./transitions.ts"
 
@@ -89,7 +90,7 @@ export const makeTrips = (ctx: BreakerContext) => {
       const record = changed ? tripped(before, input, at, now) : before
       if (changed && !(yield* Store.compareAndSet(record, before.version)))
         return yield* Effect.die(new Error(`breaker ${input.scope} changed under its row lock`))
-      if (changed) yield* Store.supersedeRequests(input.scope, undefined)
+      if (changed) yield* Requests.supersedeRequests(input.scope, undefined)
       const transition = yield* Store.appendTransition({
         scope: input.scope,
         kind: changed ? "trip" : "trip_repeated",
