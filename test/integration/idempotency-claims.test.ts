@@ -11,6 +11,7 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Principal } from "../../src/core/auth/access.ts"
 import { Idempotency } from "../../src/core/http/idempotency.ts"
+import { Metrics } from "../../src/core/observability/metrics.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 
@@ -20,7 +21,8 @@ const caller: Principal = { kind: "api_key", id: "claims-test", name: "claims te
 const makeRuntime = (databaseUrl: string) =>
   ManagedRuntime.make(
     Idempotency.layerWith({ ttlHours: Effect.succeed(1), waitMillis: 3_000, leaseMillis: LEASE_MILLIS }).pipe(
-      Layer.provide(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 4 }))
+      Layer.provide(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 4 })),
+      Layer.provide(Metrics.layer)
     )
   )
 

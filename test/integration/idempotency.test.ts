@@ -371,3 +371,22 @@ describe("the OpenAPI description", () => {
     expect(doc.paths["/api/v1/breaker/scopes"]?.post?.responses["409"]?.description).toContain("The scope exists.")
   })
 })
+
+describe("the outcome metric", () => {
+  const outcome = async (name: string) => {
+    const text = await (await fetch(`${testApp.app.baseUrl}/metrics`)).text()
+    const line = text.split("\n").find((l) => l.startsWith(`breakwater_idempotency_outcomes_total{outcome="${name}"}`))
+    return Number(line?.split(" ").at(-1) ?? Number.NaN)
+  }
+
+  it("counts what became of keyed requests: executed, replayed, reused", async () => {
+    const [executed, replayed, reused] = [await outcome("executed"), await outcome("replayed"), await outcome("reused")]
+    const key = randomUUID()
+    expect((await createScope(alice, "idem-metric", key)).status).toBe(201)
+    expect((await createScope(alice, "idem-metric", key)).status).toBe(201)
+    expect((await createScope(alice, "idem-metric-other", key)).status).toBe(422)
+    expect(await outcome("executed")).toBe(executed + 1)
+    expect(await outcome("replayed")).toBe(replayed + 1)
+    expect(await outcome("reused")).toBe(reused + 1)
+  })
+})

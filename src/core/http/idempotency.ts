@@ -36,6 +36,7 @@ import {
   type KeptAnswer,
   type StoredKey
 } from "../idempotency/store.ts"
+import { Metrics } from "../observability/metrics.ts"
 import { Settings } from "../settings/service.ts"
 
 /** Each call to the table; past it the store counts as down (as the breaker's own database calls). */
@@ -117,6 +118,12 @@ const replay = (row: StoredKey): Effect.Effect<HttpServerResponse.HttpServerResp
 const make = <R>(options: IdempotencyOptions<R>) =>
   Effect.gen(function* () {
     const store = yield* IdempotencyStore
+    const outcomes = (yield* Metrics).counter({
+      name: "breakwater_idempotency_outcomes_total",
+      help: "POSTs under /api/v1 that carried an Idempotency-Key, by what became of them: executed, replayed, reused (422), in_progress (409), withheld (409).",
+      labelNames: ["outcome"]
+    })
+    for (const outcome of ["executed", "replayed", "reused", "in_progress", "withheld"]) outcomes.inc({ outcome }, 0)
     const context = yield* Effect.context<R>()
     const ttlHours = Effect.provide(options.ttlHours, context)
     const waitMillis = options.waitMillis ?? DEFAULT_WAIT_MILLIS
@@ -224,23 +231,36 @@ const make = <R>(options: IdempotencyOptions<R>) =>
               },
               respond
             )
-            if (step._tag === "Answered") return step.response
+            if (step._tag === "Answered") {
+              outcomes.inc({ outcome: "executed" })
+              return step.response
+            }
             // Released between the insert and the read: claim again.
             if (step._tag === "Vanished") continue
             row = step.row
           }
-          if (row.fingerprint !== fingerprint)
+          if (row.fingerprint !== fingerprint) {
+            outcomes.inc({ outcome: "reused" })
             return yield* new IdempotencyKeyReused({
               message:
                 "this Idempotency-Key was used for another request (method, path, query or body differ): use a new key for a new request"
             })
-          if (row.state === "completed") return yield* replay(row)
+          }
+          if (row.state === "completed") {
+            const stored = row
+            return yield* replay(stored).pipe(
+              Effect.tap(() => Effect.sync(() => outcomes.inc({ outcome: "replayed" }))),
+              Effect.tapError(() => Effect.sync(() => outcomes.inc({ outcome: "withheld" })))
+            )
+          }
           const waited = yield* Clock.currentTimeMillis
-          if (waited >= deadline)
+          if (waited >= deadline) {
+            outcomes.inc({ outcome: "in_progress" })
             return yield* new IdempotencyKeyInProgress({
               message: "the first request with this Idempotency-Key has not finished: retry it later",
               retryAfterSeconds: 1
             })
+          }
           yield* Effect.sleep(Math.min(delay, deadline - waited))
           delay = Math.min(delay * 2, MAX_POLL_MILLIS)
           row = Option.getOrUndefined(yield* bounded(store.find(ref.principal, ref.key)))
