@@ -39,6 +39,18 @@ export const cliFor = (modules: ReadonlyArray<Module>) => {
 
 export const breakwater = cliFor(installed)
 
-export const main = (): void => runMain(breakwater.pipe(Command.run({ version }), Effect.provide(NodeServices.layer)))
+/**
+ * `breakwater help [command …]` is `breakwater [command …] --help`: the word operators type first
+ * prints the usage and exits 0, like the flag.
+ */
+export const withHelpWord = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  args[0] === "help" ? [...args.slice(1), "--help"] : args
+
+export const main = (): void =>
+  runMain(
+    Command.runWith(breakwater, { version })(withHelpWord(process.argv.slice(2))).pipe(
+      Effect.provide(NodeServices.layer)
+    )
+  )
 
 if (import.meta.main) main()

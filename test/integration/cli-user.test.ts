@@ -111,3 +111,28 @@ describe("breakwater user", () => {
     expect(missing.stderr).toContain("there is no user nobody@test.local")
   }, 90_000)
 })
+
+describe("help", () => {
+  const run = async (...args: ReadonlyArray<string>) => {
+    const child = spawnChild(nodeBinary, ["src/cli.ts", ...args], {
+      env: childEnv({ DATABASE_URL: stores.databaseUrl, REDIS_URL: undefined, LOG_LEVEL: "warn" })
+    })
+    const exit = await child.exited
+    return { code: exit.code, out: child.stdout() + child.stderr() }
+  }
+
+  it("a bare command group and the word help print the usage and exit 0; an unknown subcommand exits 1", async () => {
+    const bare = await run("user")
+    expect(bare.code).toBe(0)
+    expect(bare.out).toContain("breakwater user <subcommand>")
+    const help = await run("help")
+    expect(help.code).toBe(0)
+    expect(help.out).toContain("breakwater <subcommand>")
+    const helpUser = await run("help", "user")
+    expect(helpUser.code).toBe(0)
+    expect(helpUser.out).toContain("breakwater user <subcommand>")
+    const unknown = await run("user", "frobnicate")
+    expect(unknown.code).toBe(1)
+    expect(unknown.out).toContain('Unknown subcommand "frobnicate"')
+  })
+})
