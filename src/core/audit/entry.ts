@@ -11,6 +11,15 @@ export const ActorType = Schema.Literals(["user", "api_key", "system", "anonymou
 export const Outcome = Schema.Literals(["success", "failure", "denied"])
 export type Outcome = typeof Outcome.Type
 
+/** Who acted, as it is stored (JSON in the audit log, a breaker record, a setting's version). */
+export const ActorJson = Schema.Struct({
+  type: ActorType,
+  id: Schema.String,
+  name: Schema.String,
+  /** For an API key: the user it acts for (its owner). Four-eyes compares people, not keys. */
+  person: Schema.optionalKey(Schema.String)
+})
+
 export interface Actor {
   readonly type: typeof ActorType.Type
   readonly id: string

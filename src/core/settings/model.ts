@@ -4,17 +4,10 @@
  * encodes; times are ISO 8601 UTC.
  */
 import { Schema } from "effect"
-import { ActorType } from "../audit/entry.ts"
+import { ActorJson } from "../audit/entry.ts"
 
-/** Who changed a setting: the audit actor. */
-export const SettingActor = Schema.Struct({
-  type: ActorType,
-  id: Schema.String,
-  name: Schema.String,
-  /** For an API key: the user it acts for. */
-  person: Schema.optionalKey(Schema.String)
-})
-export type SettingActor = typeof SettingActor.Type
+/** Who changed a setting: the audit actor, as stored. */
+export const SettingActor = ActorJson
 
 /** One stored version of a setting. */
 export const SettingVersion = Schema.Struct({

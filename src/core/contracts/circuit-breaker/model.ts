@@ -4,6 +4,7 @@
  * because execution services in any language read the published JSON.
  */
 import { Schema } from "effect"
+import { ActorJson } from "../../audit/entry.ts"
 
 /** A scope's own stored state. */
 export const BreakerState = Schema.Literals(["OPEN", "TRIPPED", "QUIET_PERIOD"])
@@ -28,13 +29,8 @@ export const ScopeName = Schema.String.check(
 export const TripSource = Schema.Literals(["manual", "automatic"])
 export type TripSource = typeof TripSource.Type
 
-export const ActorJson = Schema.Struct({
-  type: Schema.Literals(["user", "api_key", "system", "anonymous"]),
-  id: Schema.String,
-  name: Schema.String,
-  /** For an API key: the user it acts for (its owner). Four-eyes compares people, not keys. */
-  person: Schema.optionalKey(Schema.String)
-})
+/** Who acted (the audit log's actor, as stored). */
+export { ActorJson } from "../../audit/entry.ts"
 export type ActorJson = typeof ActorJson.Type
 
 /** The state record of one scope: the truth in PostgreSQL, the copy in Redis. Times are ISO 8601 UTC. */
