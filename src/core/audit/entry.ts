@@ -19,6 +19,7 @@ export const ActorJson = Schema.Struct({
   /** For an API key: the user it acts for (its owner). Four-eyes compares people, not keys. */
   person: Schema.optionalKey(Schema.String)
 })
+export type ActorJson = typeof ActorJson.Type
 
 export interface Actor {
   readonly type: typeof ActorType.Type

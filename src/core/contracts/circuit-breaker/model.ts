@@ -30,8 +30,7 @@ export const TripSource = Schema.Literals(["manual", "automatic"])
 export type TripSource = typeof TripSource.Type
 
 /** Who acted (the audit log's actor, as stored). */
-export { ActorJson } from "../../audit/entry.ts"
-export type ActorJson = typeof ActorJson.Type
+export { ActorJson }
 
 /** The state record of one scope: the truth in PostgreSQL, the copy in Redis. Times are ISO 8601 UTC. */
 export const BreakerRecord = Schema.Struct({
