@@ -10,8 +10,15 @@ if (major < 24) {
   )
   process.exit(2)
 }
-// Cache compiled modules on disk: later runs start much faster.
+// A server holding the embedded store takes the command over its control socket: it alone may
+// open the store, and the command's effect is then the server's at once (docs/ADRs/0020).
+const argv = process.argv.slice(2)
+const { controlSocketFor, sendToServer } = await import("../src/core/control/client.ts")
+const socket = controlSocketFor(argv, process.env)
+const code = socket === undefined ? undefined : await sendToServer(socket, argv)
+if (code !== undefined) process.exit(code)
+// Otherwise the command runs here. Cache compiled modules on disk: later runs start much faster.
 const { enableCompileCache } = await import("node:module")
 enableCompileCache()
 const { main } = await import("../src/cli.ts")
-main()
+main(argv)

@@ -7,8 +7,11 @@
 import { Effect, Layer } from "effect"
 import { type CompositionOptions, composeModules } from "./core/application.ts"
 import { AppConfig } from "./core/config.ts"
+import { serverCommandRunner } from "./core/control/commands.ts"
+import { controlSocketLayer } from "./core/control/server.ts"
 import { coreModule } from "./core/core-module.ts"
 import { CoreLive } from "./core/core-services.ts"
+import { LockHolderRole } from "./core/db/data-dir-lock.ts"
 import { HttpApp, NodeServerLive } from "./core/http/server.ts"
 import type { CoreServices, Module } from "./core/module.ts"
 import { loggingFromConfig } from "./core/observability/logging.ts"
@@ -37,6 +40,12 @@ export const servicesLayer = (
     })
   ).pipe(Layer.provideMerge(config))
 
+/** What this process' hold on an embedded data directory says about it to another process. */
+const serverLockRole = Layer.effect(
+  LockHolderRole,
+  Effect.map(AppConfig, (config) => ({ kind: "server" as const, label: `server on ${config.host}:${config.port}` }))
+)
+
 /**
  * Core, the modules and the HTTP server, for a given configuration layer; `startup` runs with
  * the rest (with logging), for what only the served program checks.
@@ -52,10 +61,11 @@ export const appLayer = (
       return Shutdown.beginOnRelease.pipe(
         Layer.provideMerge(HttpApp),
         Layer.provideMerge(NodeServerLive),
+        Layer.provideMerge(controlSocketLayer(serverCommandRunner([coreModule, ...modules]))),
         Layer.provideMerge(
           Layer.merge(composeModules([coreModule, ...modules], { fibers: "all", serving: true }), startup)
         ),
-        Layer.provideMerge(CoreLive),
+        Layer.provideMerge(CoreLive.pipe(Layer.provide(serverLockRole))),
         Layer.provide([loggingFromConfig, tracingLayer(settings.otlpEndpoint)])
       )
     })

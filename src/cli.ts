@@ -1,14 +1,15 @@
 /**
- * The `breakwater` command: `serve` (the default), `migrate`, `audit …`, then the commands of core
- * and of every installed module (`retention …`, `user …`, `apikey …`, `breaker …`), each run over
- * its module's context in the same composition as the server (without the server's fibers).
+ * The `breakwater` command run in this process: `serve` (the default), then the commands of core
+ * (`migrate`, `audit …`, `retention …`) and of every installed module (`user …`, `apikey …`,
+ * `breaker …`), each over its module's context in the same composition as the server (without the
+ * server's fibers). While a server holds the embedded store, `bin/breakwater.js` sends the command
+ * to it instead (`core/control/`), and this file is not even loaded.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
-import { Command } from "effect/cli"
-import { auditCommand } from "./cli/audit.ts"
-import { migrateCommand } from "./cli/migrate.ts"
 import { moduleContext } from "./cli/runtime.ts"
+import { localCommandInput } from "./core/cli/command-input.ts"
+import { commandTree, runTree } from "./core/cli/tree.ts"
 import { coreModule } from "./core/core-module.ts"
 import type { Module } from "./core/module.ts"
 import { runMain } from "./core/run.ts"
@@ -16,41 +17,16 @@ import { version } from "./core/version.ts"
 import { modules as installed } from "./modules.ts"
 import { serve } from "./serve.ts"
 
-const serveCommand = Command.make("serve", {}, () => serve).pipe(
-  Command.withDescription("Serve the console, the API and /metrics (the default).")
-)
+/** The command tree for a module list, each module's commands over its own context. */
+export const cliFor = (modules: ReadonlyArray<Module>) =>
+  commandTree([coreModule, ...modules], (name) => moduleContext(modules, name), serve)
 
-/**
- * The command tree for a module list. Each module's commands get its context; a command's type
- * (`Command.Any`) no longer says what it needs, the module's context holds it, as the server's
- * routes are given it.
- */
-export const cliFor = (modules: ReadonlyArray<Module>) => {
-  const commands = [coreModule, ...modules].flatMap((m) =>
-    m.commands.map((command) =>
-      Command.provide(moduleContext(modules, m.name))(command as Command.Command<string, unknown>)
-    )
-  )
-  return Command.make("breakwater", {}, () => serve).pipe(
-    Command.withDescription("Breakwater: the operations control plane for trading platforms."),
-    Command.withSubcommands([serveCommand, migrateCommand, auditCommand, ...commands])
-  )
-}
-
-export const breakwater = cliFor(installed)
-
-/**
- * `breakwater help [command …]` is `breakwater [command …] --help`: the word operators type first
- * prints the usage and exits 0, like the flag.
- */
-export const withHelpWord = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
-  args[0] === "help" ? [...args.slice(1), "--help"] : args
-
-export const main = (): void =>
+export const main = (args: ReadonlyArray<string> = process.argv.slice(2)): void =>
   runMain(
-    Command.runWith(breakwater, { version })(withHelpWord(process.argv.slice(2))).pipe(
-      Effect.provide(NodeServices.layer)
-    )
+    runTree(
+      cliFor(installed),
+      version
+    )(args).pipe(Effect.provide(localCommandInput), Effect.provide(NodeServices.layer))
   )
 
 if (import.meta.main) main()

@@ -5,6 +5,10 @@
  */
 import { enableCompileCache } from "node:module"
 
+if (Number(process.versions.node.split(".")[0]) < 24) {
+  process.stderr.write(`breakwater needs Node.js 24 or newer (this is ${process.version}); start it with npm start.\n`)
+  process.exit(2)
+}
 enableCompileCache()
 const [{ runMain }, { serve }] = await Promise.all([import("./core/run.ts"), import("./serve.ts")])
 runMain(serve)

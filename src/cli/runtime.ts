@@ -1,18 +1,14 @@
 /**
- * What CLI commands run against: the configured (and migrated) database alone (`migrate`), or the
- * application's services, logging as configured. Commands print their results to stdout; logs go to stdout as JSON too,
+ * What CLI commands run against when no server holds the store: the application's services,
+ * logging as configured. Commands print their results to stdout; logs go to stdout as JSON too,
  * so scripts should read the last line.
  */
 import { Effect, Layer, Option } from "effect"
 import { servicesLayer } from "../app.ts"
 import { ModuleContexts } from "../core/application.ts"
 import { AppConfig } from "../core/config.ts"
-import { DatabaseLive } from "../core/db/client.ts"
 import type { Module } from "../core/module.ts"
-import { loggingFromConfig } from "../core/observability/logging.ts"
 import { RedisConnection } from "../core/redis/client.ts"
-
-export const CliDatabase = DatabaseLive.pipe(Layer.provide(loggingFromConfig), Layer.provideMerge(AppConfig.layer))
 
 /** How long a command waits for Redis to connect before it goes on without it. */
 const REDIS_CONNECT_WAIT = "3 seconds"

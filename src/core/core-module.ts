@@ -8,6 +8,8 @@ import { SqlClient } from "effect/sql"
 import { auditWriterFiber } from "./audit/audit.ts"
 import { sealerFiber } from "./audit/sealer.ts"
 import { apiRateLimitFiber } from "./auth/api-rate-limit.ts"
+import { auditCommand } from "./cli/audit.ts"
+import { migrateCommand } from "./cli/migrate.ts"
 import { DatabaseInfo } from "./db/client.ts"
 import { eventFibers, eventRoutes } from "./events/index.ts"
 import { openApiDocument } from "./http/openapi.ts"
@@ -90,7 +92,7 @@ const readinessChecks = Layer.effectDiscard(
 export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
-  commands: [retentionCommand],
+  commands: [migrateCommand, auditCommand, retentionCommand],
   settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays],
   retentionJobs: [...coreRetentionJobs, idempotencyRetention],
   fibers: [auditWriterFiber, sealerFiber, apiRateLimitFiber, retentionFiber, ...eventFibers, ...settingsFibers],

@@ -121,7 +121,7 @@ describe("help", () => {
     return { code: exit.code, out: child.stdout() + child.stderr() }
   }
 
-  it("a bare command group and the word help print the usage and exit 0; an unknown subcommand exits 1", async () => {
+  it("a bare command group and the word help print the usage and exit 0; an unknown subcommand is one line, exit 2", async () => {
     const bare = await run("user")
     expect(bare.code).toBe(0)
     expect(bare.out).toContain("breakwater user <subcommand>")
@@ -132,7 +132,10 @@ describe("help", () => {
     expect(helpUser.code).toBe(0)
     expect(helpUser.out).toContain("breakwater user <subcommand>")
     const unknown = await run("user", "frobnicate")
-    expect(unknown.code).toBe(1)
-    expect(unknown.out).toContain('Unknown subcommand "frobnicate"')
+    expect(unknown.code).toBe(2)
+    const lines = unknown.out.trim().split("\n")
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toContain('Unknown subcommand "frobnicate"')
+    expect(lines[1]).toBe("Run `breakwater user --help` for its usage.")
   })
 })

@@ -89,14 +89,15 @@ export const childEnv = (overrides: Readonly<Record<string, string | undefined>>
 export const spawnChild = (
   command: string,
   args: ReadonlyArray<string>,
-  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {}
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly stdin?: string } = {}
 ): Child => {
   const spawnedAt = performance.now()
   const proc = spawn(command, args, {
     cwd: options.cwd ?? repoRoot,
     env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
   })
+  if (options.stdin !== undefined) proc.stdin?.end(options.stdin)
   let out = ""
   let err = ""
   let exitedAt: number | undefined

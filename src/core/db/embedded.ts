@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { Effect, Redacted, Schema, type Scope } from "effect"
+import { type DataDirInUse, lockDataDir } from "./data-dir-lock.ts"
 
 export class EmbeddedDatabaseError extends Schema.TaggedError<EmbeddedDatabaseError>()("EmbeddedDatabaseError", {
   message: Schema.String,
@@ -27,9 +28,11 @@ const closeQuietly = (what: string, close: () => Promise<void>) =>
 /** Starts PGlite and its socket server for the life of the scope. */
 export const startEmbeddedDatabase = (
   dataDir: string
-): Effect.Effect<EmbeddedDatabase, EmbeddedDatabaseError, Scope.Scope> =>
+): Effect.Effect<EmbeddedDatabase, EmbeddedDatabaseError | DataDirInUse, Scope.Scope> =>
   Effect.gen(function* () {
     const directory = resolve(join(dataDir, "pgdata"))
+    // Before anything opens the store: a second process must never get a private copy of it.
+    yield* lockDataDir(resolve(dataDir))
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {

@@ -9,7 +9,7 @@ import { userInfo } from "node:os"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Actor, systemActor } from "../audit/entry.ts"
-import { CommandUsageError } from "../run.ts"
+import { CommandExit, CommandUsageError, refused } from "../run.ts"
 import type { RetentionReport } from "./model.ts"
 import { Retention } from "./retention.ts"
 
@@ -69,18 +69,11 @@ const run = Command.make(
       yield* Console.log(formatReport(report))
       for (const job of report.jobs)
         if (job.error !== undefined) yield* Console.error(`breakwater: retention job ${job.name} failed: ${job.error}`)
-      if (!report.ok)
-        yield* Effect.sync(() => {
-          process.exitCode = 1
-        })
+      if (!report.ok) return yield* new CommandExit({ code: 1 })
     }).pipe(
       Effect.catchTags({
         UnknownRetentionJobs: (error) => Effect.fail(new CommandUsageError({ message: `--job: ${error.message}` })),
-        RetentionBusy: (error) =>
-          Effect.sync(() => {
-            process.stderr.write(`breakwater: refused: ${error.message}\n`)
-            process.exitCode = 1
-          })
+        RetentionBusy: (error) => refused(error.message)
       })
     )
 ).pipe(

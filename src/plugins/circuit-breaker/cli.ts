@@ -18,7 +18,7 @@ import { checkedFlag } from "../../core/cli/checked-flag.ts"
 import { ScopeNotFound } from "../../core/contracts/circuit-breaker/errors.ts"
 import { type BreakerView, GLOBAL_SCOPE, Reason, ScopeName } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
-import { CommandUsageError } from "../../core/run.ts"
+import { CommandExit, CommandUsageError, refused as refusal } from "../../core/run.ts"
 
 /** Exit code of `status` when a state cannot be read. */
 export const EXIT_UNKNOWN = 3
@@ -60,11 +60,7 @@ const asFlag = Flag.String("as").pipe(
 )
 
 /** A refusal: one line on stderr and exit 1 (the command was right, the breaker said no). */
-const refused = (error: { readonly message: string }) =>
-  Effect.sync(() => {
-    process.stderr.write(`breakwater: refused: ${error.message}\n`)
-    process.exitCode = 1
-  })
+const refused = (error: { readonly message: string }) => refusal(error.message)
 
 /** What the breaker may answer a reset (and an approval) that is a refusal, not a misuse: exit 1. */
 const resetRefusals = {
@@ -102,7 +98,8 @@ export const describeView = (view: BreakerView): string => {
   return parts.join("  ")
 }
 
-const scopeFlag = Flag.String("scope").pipe(Flag.withDescription("The scope: global, or a named venue or strategy."))
+const scopeFlag = Flag.String("scope")
+const scopeDescription = "The scope: global, or a named venue or strategy."
 const reasonFlag = Flag.String("reason").pipe(
   Flag.withDescription("Why, for the record and the other operators (at least 20 characters).")
 )
@@ -110,7 +107,7 @@ const reasonFlag = Flag.String("reason").pipe(
 const status = Command.make(
   "status",
   {
-    scope: scopeFlag.pipe(Flag.optional),
+    scope: scopeFlag.pipe(Flag.withDescription("Optional: only this scope (default: every scope)."), Flag.optional),
     json: Flag.Boolean("json").pipe(
       Flag.withDescription("Print the views as JSON, as the API answers them."),
       Flag.withDefault(false)
@@ -129,10 +126,7 @@ const status = Command.make(
         } else {
           for (const view of views) yield* Console.log(describeView(view))
         }
-        if (views.some(unknown))
-          yield* Effect.sync(() => {
-            process.exitCode = EXIT_UNKNOWN
-          })
+        if (views.some(unknown)) return yield* new CommandExit({ code: EXIT_UNKNOWN })
       })
     )
 ).pipe(Command.withDescription("Print each scope's state; exits 3 when a state is UNKNOWN (treat as tripped)."))
@@ -140,7 +134,10 @@ const status = Command.make(
 const trip = Command.make(
   "trip",
   {
-    scope: scopeFlag.pipe(Flag.withDefault(GLOBAL_SCOPE)),
+    scope: scopeFlag.pipe(
+      Flag.withDescription(`Optional: the scope to halt (default: ${GLOBAL_SCOPE}), or a named venue or strategy.`),
+      Flag.withDefault(GLOBAL_SCOPE)
+    ),
     reason: reasonFlag
   },
   ({ scope, reason }) =>
@@ -174,7 +171,7 @@ const trip = Command.make(
 const reset = Command.make(
   "reset",
   {
-    scope: scopeFlag,
+    scope: scopeFlag.pipe(Flag.withDescription(`Required: ${scopeDescription}`)),
     reason: reasonFlag,
     as: asFlag
   },
@@ -208,7 +205,7 @@ const RequestId = Schema.String.check(
 const approve = Command.make(
   "approve",
   {
-    scope: scopeFlag,
+    scope: scopeFlag.pipe(Flag.withDescription(`Required: ${scopeDescription}`)),
     request: Flag.String("request").pipe(Flag.withDescription("The reset request's id (from `reset` or the console).")),
     as: Flag.String("as").pipe(Flag.withDescription("Approve as this user (email); not the one who requested it."))
   },

@@ -5,9 +5,9 @@
  */
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
-import { sealPending, verifyChain } from "../core/audit/chain.ts"
+import { sealPending, verifyChain } from "../audit/chain.ts"
+import { CommandExit } from "../run.ts"
 import { identifierHashCommand } from "./identifier-hash.ts"
-import { CliDatabase } from "./runtime.ts"
 
 const verify = Command.make("verify", {}, () =>
   Effect.gen(function* () {
@@ -21,8 +21,8 @@ const verify = Command.make("verify", {}, () =>
     const where = result.problem.seq === null ? "" : ` at chain position ${result.problem.seq}`
     yield* Console.error(`audit chain BROKEN${where}: ${result.problem.message}`)
     yield* Console.error(`${result.sealed} entries before it verified`)
-    process.exitCode = 1
-  }).pipe(Effect.provide(CliDatabase))
+    return yield* new CommandExit({ code: 1 })
+  })
 ).pipe(Command.withDescription("Verify the audit log's hash chain; exit 1 naming the first bad entry."))
 
 export const auditCommand = Command.make("audit").pipe(
