@@ -5,11 +5,12 @@
  */
 import { audit } from "./audit.bench.ts"
 import { breaker } from "./breaker.bench.ts"
+import { consolePages } from "./console.bench.ts"
 import type { Benchmark, Row } from "./harness.ts"
 import { http } from "./http.bench.ts"
 import { startup } from "./startup.bench.ts"
 
-const all: ReadonlyArray<Benchmark> = [startup, http, audit, breaker]
+const all: ReadonlyArray<Benchmark> = [startup, http, audit, breaker, consolePages]
 
 const wanted = process.argv.slice(2)
 const selected = wanted.length === 0 ? all : all.filter((b) => wanted.includes(b.name))

@@ -1,0 +1,145 @@
+/**
+ * The console under 50 signed-in operators, on the embedded database (the Quick start's setup):
+ * every page in the navigation polled by each of them, one page every 500 ms per person, for 20 s;
+ * p95 per page against a bare node:http server answering a page of the same size in the same run.
+ * Also the server's resident memory at idle and after the load (the issue's 508–582 MiB).
+ * Target (console issue): every page p95 ≤ 100 ms.
+ */
+import { execFile } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { login } from "../support/session.ts"
+import { type Benchmark, bareServer, freePort, ms, percentile, root, spawnBreakwater } from "./harness.ts"
+
+const USERS = 50
+const SECONDS = 20
+const PAUSE_MS = 500
+
+/** Resident memory of a process in MiB (Linux). */
+const rssMiB = (pid: number | undefined): number => {
+  if (pid === undefined) return Number.NaN
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"))
+  return line === undefined ? Number.NaN : Number(line.replace(/\D+/g, "")) / 1024
+}
+
+const breakwater = (env: Record<string, string | undefined>, args: ReadonlyArray<string>) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ["bin/breakwater.js", ...args],
+      { cwd: root, env: { ...process.env, ...env } },
+      (e, out, err) => (e === null ? resolve(out) : reject(new Error(`breakwater ${args.join(" ")}: ${err}`)))
+    )
+  )
+
+/** Polls `paths` round-robin for `seconds`, pausing between requests; latencies per path. */
+const poll = async (
+  get: (path: string) => Promise<Response>,
+  paths: ReadonlyArray<string>,
+  offset: number,
+  until: number,
+  samples: Map<string, Array<number>>,
+  failures: Array<string>
+) => {
+  for (let i = offset; performance.now() < until; i++) {
+    const path = paths[i % paths.length] ?? "/"
+    const start = performance.now()
+    const res = await get(path)
+    await res.arrayBuffer()
+    samples.get(path)?.push(performance.now() - start)
+    if (res.status !== 200) failures.push(`${path} ${res.status}`)
+    await new Promise((r) => setTimeout(r, PAUSE_MS))
+  }
+}
+
+const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec))
+
+export const consolePages: Benchmark = {
+  name: "console",
+  run: async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "bw-bench-console-"))
+    const env = {
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      BREAKWATER_DATA_DIR: dataDir,
+      BREAKWATER_ADMIN_EMAIL: "bench@localhost",
+      BREAKWATER_ADMIN_PASSWORD: "bench-admin-password",
+      PORT: String(await freePort())
+    }
+    const app = await spawnBreakwater(env, 120_000)
+    try {
+      await sleep(5_000)
+      const idle = rssMiB(app.process.pid)
+      // Users added as an operator would, through the running server's control socket.
+      const sessions = []
+      for (let i = 0; i < USERS; i++) {
+        const email = `operator-${i}@bench.local`
+        await breakwater(env, ["user", "add", "--email", email, "--role", "admin", "--password", "bench-password-1234"])
+        sessions.push(await login(app.baseUrl, email, "bench-password-1234"))
+      }
+      const first = sessions[0]
+      if (first === undefined) throw new Error("no session")
+      // Every page the navigation offers an administrator.
+      const home = await (await first.fetch("/", { headers: { accept: "text/html" } })).text()
+      const nav = home.slice(home.indexOf("<nav"), home.indexOf("</nav>"))
+      const paths = [...new Set([...nav.matchAll(/href="(\/[^"#?]*)"/g)].map((m) => m[1] ?? "/"))]
+      const samples = new Map(paths.map((p) => [p, [] as Array<number>]))
+      const failures: Array<string> = []
+      const until = performance.now() + SECONDS * 1000
+      await Promise.all(
+        sessions.map((s, i) =>
+          poll((p) => s.fetch(p, { headers: { accept: "text/html" } }), paths, i, until, samples, failures)
+        )
+      )
+      const after = rssMiB(app.process.pid)
+
+      // The baseline: a bare server answering the largest page's bytes, polled the same way.
+      const largest = await (await first.fetch("/audit", { headers: { accept: "text/html" } })).text()
+      const bare = await bareServer(largest)
+      const bareSamples = new Map([["/", [] as Array<number>]])
+      const bareUntil = performance.now() + 5_000
+      await Promise.all(
+        Array.from({ length: USERS }, (_, i) =>
+          poll((p) => fetch(`${bare.baseUrl}${p}`), ["/"], i, bareUntil, bareSamples, [])
+        )
+      )
+      bare.stop()
+      const bareP95 = percentile(
+        [...(bareSamples.get("/") ?? [])].sort((a, b) => a - b),
+        0.95
+      )
+
+      const rows = [...samples].map(([path, values]) => {
+        const sorted = [...values].sort((a, b) => a - b)
+        const p95 = percentile(sorted, 0.95)
+        return {
+          benchmark: `console ${path}, ${USERS} users polling (p95)`,
+          figure: `${p95.toFixed(1)} ms (p50 ${percentile(sorted, 0.5).toFixed(1)}, n ${sorted.length})`,
+          baseline: `${bareP95.toFixed(1)} ms bare node:http, same bytes`,
+          ratio: `${(p95 / Math.max(bareP95, 0.1)).toFixed(1)}×`,
+          target: "≤ 100 ms"
+        }
+      })
+      return [
+        ...rows,
+        {
+          benchmark: "console: non-200 answers during the load",
+          figure: failures.length === 0 ? "0" : `${failures.length} (${failures.slice(0, 3).join(", ")})`
+        },
+        { benchmark: "RSS of npm start, embedded, idle", figure: `${idle.toFixed(0)} MiB`, target: "was 508–582 MiB" },
+        {
+          benchmark: `RSS after ${USERS} users × ${SECONDS} s`,
+          figure: `${after.toFixed(0)} MiB`,
+          target: "was 508–582 MiB"
+        },
+        { benchmark: "console bench: server ready after", figure: ms(app.readyMs) }
+      ]
+    } finally {
+      await app.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
