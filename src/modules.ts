@@ -3,6 +3,7 @@ import type { Module } from "./core/module.ts"
 import { apiKeysModule } from "./plugins/api-keys/index.ts"
 import { auditLogModule } from "./plugins/audit-log/index.ts"
 import { circuitBreakerModule } from "./plugins/circuit-breaker/index.ts"
+import { diagnosticsModule } from "./plugins/diagnostics/index.ts"
 import { identityModule } from "./plugins/identity/index.ts"
 import { systemModule } from "./plugins/system/index.ts"
 
@@ -11,5 +12,6 @@ export const modules: ReadonlyArray<Module> = [
   auditLogModule,
   identityModule,
   apiKeysModule,
-  circuitBreakerModule
+  circuitBreakerModule,
+  diagnosticsModule
 ]

@@ -2,7 +2,8 @@
  * Every registered route × every role: anonymous callers are sent to sign in (pages) or get 401
  * JSON (API); a signed-in role gets 403 exactly when it lacks the route's declared permission, and
  * otherwise is let through; every refusal leaves an `authz_denied` audit entry naming the route,
- * the permission, the caller, the address and the request id. The routes come from the route
+ * the permission, the caller, the address and the request id, except an anonymous page read
+ * (`GET`), which is only sent to sign in. The routes come from the route
  * table, so a module added later is covered without touching this file.
  */
 import { Context, Effect } from "effect"
@@ -105,6 +106,7 @@ describe("role × route matrix", () => {
 
   it("checks each route for anonymous, viewer, operator and admin", async () => {
     const problems: Array<string> = []
+    const signInRedirects: Array<{ readonly what: string; readonly requestId: string }> = []
     const denials: Array<{
       readonly what: string
       readonly route: RegisteredRoute
@@ -132,7 +134,10 @@ describe("role × route matrix", () => {
           if (holds && denied) problems.push(`${got}, but ${who} holds ${route.access}`)
           if (!holds && outcome.status !== 403) problems.push(`${got}, expected 403: ${who} lacks ${route.access}`)
         }
-        if (denied || (who === "anonymous" && outcome.status === 303))
+        // A page read without credentials is sent to sign in, not audited; a state change is.
+        if (who === "anonymous" && outcome.status === 303 && route.method === "GET")
+          signInRedirects.push({ what: got, requestId: outcome.requestId })
+        else if (denied || (who === "anonymous" && outcome.status === 303))
           denials.push({ what: got, route, who, requestId: outcome.requestId })
       }
     }
@@ -149,6 +154,11 @@ describe("role × route matrix", () => {
       expect(entry.client_address).toBe("127.0.0.1")
       expect(entry.actor_type).toBe(d.who === "anonymous" ? "anonymous" : "user")
     }
+    // …and a page load that was only sent to sign in is not a denial.
+    const redirected = await deniedEntries(signInRedirects.map((r) => r.requestId))
+    for (const r of signInRedirects)
+      if (redirected.has(r.requestId)) problems.push(`${r.what}: sent to sign in, but audited as a denial`)
+    expect(signInRedirects.length).toBeGreaterThan(5)
     expect(denials.length).toBeGreaterThan(10)
     expect(problems).toEqual([])
   }, 120_000)

@@ -10,7 +10,12 @@ import { modules } from "../../src/modules.ts"
 
 const viewer: ReadonlyArray<Permission> = ["VIEW_DASHBOARD", "VIEW_CIRCUIT_BREAKER"]
 const operatorExtra: ReadonlyArray<Permission> = ["TRIP_CIRCUIT_BREAKER", "RESET_CIRCUIT_BREAKER", "VIEW_AUDIT"]
-const adminOnly: ReadonlyArray<Permission> = ["MANAGE_USERS", "MANAGE_API_KEYS", "MANAGE_SYSTEM_CONFIG"]
+const adminOnly: ReadonlyArray<Permission> = [
+  "MANAGE_USERS",
+  "MANAGE_API_KEYS",
+  "MANAGE_SYSTEM_CONFIG",
+  "PROFILE_SYSTEM"
+]
 
 /** The registry after every installed module declared its permissions, as at start. */
 const installed = Effect.gen(function* () {

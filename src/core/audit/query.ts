@@ -84,3 +84,40 @@ export const listEntries = (filter: AuditFilter): Effect.Effect<AuditPage, SqlEr
     const last = entries.at(-1)
     return { entries, nextCursor: rows.length > limit && last !== undefined ? last.id : undefined }
   })
+
+/** Who acted and what was done in the newest entries: the audit page's actor and action pickers. */
+export interface AuditVocabulary {
+  /** Distinct actions, sorted. */
+  readonly actions: ReadonlyArray<string>
+  /** Distinct actors, by type then name. */
+  readonly actors: ReadonlyArray<{ readonly type: string; readonly id: string; readonly name: string }>
+}
+
+/**
+ * Reads only the newest {@link VOCABULARY_SAMPLE} entries (a walk back along the primary key),
+ * so the pickers cost the same on a log of a billion entries; an action or actor seen only
+ * further back can still be filtered by typing it (the API and the page's URL take any value).
+ */
+export const VOCABULARY_SAMPLE = 20_000
+
+export const recentVocabulary: Effect.Effect<AuditVocabulary, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
+  function* () {
+    const sql = yield* SqlClient.SqlClient
+    const recent = `(SELECT actor_type, actor_id, actor_name, action FROM audit_log ORDER BY id DESC LIMIT ${VOCABULARY_SAMPLE}) recent`
+    const actions = yield* sql.unsafe<{ readonly action: string }>(
+      `SELECT DISTINCT action FROM ${recent} ORDER BY action LIMIT 500`
+    )
+    const actors = yield* sql.unsafe<{
+      readonly actor_type: string
+      readonly actor_id: string
+      readonly actor_name: string
+    }>(
+      `SELECT actor_type, actor_id, max(actor_name) AS actor_name FROM ${recent}
+       GROUP BY actor_type, actor_id ORDER BY actor_type, max(actor_name) LIMIT 1000`
+    )
+    return {
+      actions: actions.map((r) => r.action),
+      actors: actors.map((r) => ({ type: r.actor_type, id: r.actor_id, name: r.actor_name }))
+    }
+  }
+)

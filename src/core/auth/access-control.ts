@@ -4,7 +4,9 @@
  * refuses cross-site state changes on every route and token-less ones on cookie sessions, checks
  * the route's permission, and writes an `authz_denied` audit entry for every refusal. An API key
  * over its rate limit ({@link ApiRateLimiter}) is refused 429 first, without an audit entry: a
- * runaway client would flood the audit log.
+ * runaway client would flood the audit log. A page load without credentials (a `GET` answered by
+ * sending the browser to sign in) is not a denial either: it is how every visit starts, and
+ * auditing it would bury the real refusals (API 401s, 403s, CSRF refusals), which still are.
  */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { type HttpServerRequest, UrlParams } from "effect/http"
@@ -13,6 +15,7 @@ import { Audit } from "../audit/audit.ts"
 import { type Actor, actorOf } from "../audit/entry.ts"
 import { isDatabaseOutage } from "../db/outage.ts"
 import { ServiceUnavailable, TooManyRequests } from "../errors/generic.ts"
+import { wantsJson } from "../http/negotiation.ts"
 import { RequestInfo } from "../request-info.ts"
 import {
   AccessControl,
@@ -34,6 +37,14 @@ import { principalOfSession, SESSION_COOKIE, Sessions } from "./sessions.ts"
 const anonymousActor: Actor = { type: "anonymous", id: "anonymous", name: "anonymous" }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+/**
+ * A request without credentials that is answered by sending the browser to sign in (a page or an
+ * htmx fragment read with `GET`, see `respond-error.ts`): not audited as a denial. API calls and
+ * JSON clients get 401 and state changes are refused: those are audited.
+ */
+const sentToSignIn = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  (request.method === "GET" || request.method === "HEAD") && !wantsJson(request)
 
 /** The CSRF token a request carries: the header (htmx, scripts), else the form field. */
 const csrfTokenOf = (request: HttpServerRequest.HttpServerRequest) =>
@@ -176,6 +187,8 @@ export const AccessControlLive = Layer.effect(
       principal: Principal | undefined
     ): Effect.Effect<Principal, Unauthenticated | Forbidden> => {
       if (access === "public") return Effect.succeed(principal ?? anonymous)
+      if (principal === undefined && sentToSignIn(request))
+        return Effect.fail(new Unauthenticated({ message: "sign in to continue" }))
       if (principal === undefined)
         return deny(
           request,

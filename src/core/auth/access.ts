@@ -87,7 +87,8 @@ export interface AccessControlShape {
   /**
    * Identifies the caller, refuses an API key over its rate limit (429, not audited: a flood
    * would flood the audit log), refuses cross-site or token-less state changes, and checks the
-   * permission (a public route gets the caller or {@link anonymous}). Every other denial is audited.
+   * permission (a public route gets the caller or {@link anonymous}). Every other denial is audited,
+   * except a page read (`GET`) without credentials, which is simply sent to sign in.
    */
   readonly authorize: (
     request: HttpServerRequest.HttpServerRequest,
