@@ -36,6 +36,8 @@ export interface ConfirmationData {
   readonly formAttributes?: Attributes | undefined
   /** Hidden fields posted with the confirmation. */
   readonly fields?: Html | undefined
+  /** Visible controls asked for with the confirmation, shown after the question (e.g. the new role). */
+  readonly controls?: Html | undefined
   /** Set when the action cannot be taken now: a disabled button with this as its title. */
   readonly unavailable?: string | undefined
 }
@@ -50,7 +52,7 @@ ${csrfInput(d.csrfToken)}<button type="submit" disabled title="${d.unavailable}"
 <form method="post" action="${d.action}"${attributes(d.formAttributes)}>
 ${csrfInput(d.csrfToken)}${d.fields ?? ""}
 <p id="${d.id}-question">${d.prompt ?? d.label} <strong>${d.target}</strong>? ${d.consequence}</p>
-<div class="confirm-buttons"><button type="submit" class="confirm-danger">${d.confirmLabel ?? `${d.label} ${d.target}`}</button>
+${d.controls ?? ""}<div class="confirm-buttons"><button type="submit" class="confirm-danger">${d.confirmLabel ?? `${d.label} ${d.target}`}</button>
 <button type="button" class="confirm-cancel" popovertarget="${d.id}" popovertargetaction="hide" autofocus>Cancel</button></div>
 </form>
 </div>`

@@ -68,3 +68,13 @@ export const selectField = (d: SelectFieldData): Html => html`<label for="${d.id
 ${d.options.map((o) => html`<option value="${o.value}"${o.value === d.selected ? html` selected` : ""}>${o.label}</option>`)}
 </select>
 ${help(d)}`
+
+export interface TextareaFieldData extends FieldBase {
+  readonly value?: string | undefined
+  readonly rows?: number | undefined
+}
+
+/** A multi-line control (a JSON document, a long reason), labelled and described like the others. */
+export const textareaField = (d: TextareaFieldData): Html => html`<label for="${d.id}">${d.label}</label>
+<textarea id="${d.id}" name="${d.name}" rows="${d.rows ?? 4}"${controlAttributes(d)}${attributes(d.attributes)}>${d.value ?? ""}</textarea>
+${help(d)}`

@@ -6,16 +6,16 @@
  * recent password from a session, like every dangerous change.
  */
 import { Effect, Schema } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { Audit } from "../audit/audit.ts"
+import { HttpServerResponse } from "effect/http"
+import type { Audit } from "../audit/audit.ts"
 import { actorOf } from "../audit/entry.ts"
-import { CurrentPrincipal, Forbidden } from "../auth/access.ts"
+import { CurrentPrincipal } from "../auth/access.ts"
 import type { Login } from "../auth/login.ts"
 import { requireRecentAuthentication } from "../auth/reauth.ts"
 import { decodeJson, decodePath, decodeQuery } from "../http/decode.ts"
 import type { RouteSpec } from "../http/route.ts"
-import { RequestInfo } from "../request-info.ts"
-import { type DeclaredSetting, KEY_PATTERN, MAX_KEY_LENGTH } from "./declarations.ts"
+import { KEY_PATTERN, MAX_KEY_LENGTH } from "./declarations.ts"
+import { requireSettingPermission } from "./guard.ts"
 import { SettingVersion, SettingView } from "./model.ts"
 import { MAX_HISTORY_LIMIT, Settings } from "./service.ts"
 
@@ -31,7 +31,8 @@ const Key = Schema.String.check(
   Schema.isMaxLength(MAX_KEY_LENGTH, { message: `must be at most ${MAX_KEY_LENGTH} characters` }),
   Schema.isPattern(KEY_PATTERN, { message: "must be a setting key: module.name in lower snake case" })
 )
-const KeyParam = Schema.Struct({ key: Key })
+/** The `:key` path parameter of a setting route (the API's and the console's). */
+export const KeyParam = Schema.Struct({ key: Key })
 
 const Version = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_VERSION }))
 const ExpectedVersion = Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_VERSION })))
@@ -78,41 +79,6 @@ const changeResponses = {
   404: "No such setting (`setting_not_found`).",
   409: "`expectedVersion` is not the current version (`setting_version_conflict`)."
 }
-
-/**
- * Refuses a caller without the setting's own permission: 403 naming it, with an `authz_denied`
- * audit entry like the route table's refusals. A failed audit write is logged, never a reason to allow.
- */
-const requireSettingPermission = (entry: DeclaredSetting) =>
-  Effect.gen(function* () {
-    const principal = yield* CurrentPrincipal
-    const permission = entry.spec.permission
-    if (principal.permissions.has(permission)) return
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const info = yield* RequestInfo
-    const path = request.url.split("?")[0] ?? "/"
-    yield* (yield* Audit)
-      .record({
-        actor: actorOf(principal),
-        action: "authz_denied",
-        resourceType: "route",
-        resourceId: `${request.method} ${info.route ?? path}`,
-        outcome: "denied",
-        reason: `missing permission ${permission} of setting ${entry.spec.key}`,
-        details: {
-          method: request.method,
-          route: info.route ?? null,
-          path: path.slice(0, 512),
-          permission,
-          setting: entry.spec.key
-        }
-      })
-      .pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.logError("a denied request could not be audited", e)))
-    return yield* new Forbidden({
-      message: `changing the setting ${entry.spec.key} needs the permission ${permission}`,
-      permission
-    })
-  })
 
 /** The setting named by the path, once the caller may change it. */
 const changeableSetting = Effect.gen(function* () {

@@ -1,31 +1,30 @@
 /**
- * Administration: the `/admin` landing page and user management under `/admin/users`. Every
- * change goes through the Users service, which audits it in the same transaction and ends the
- * user's sessions where rights are taken away. Every change needs a recent password: a stolen
- * session must not be able to lock out or promote anyone.
+ * Administration: the `/admin` landing page, linking to the administration pages the user may
+ * open (users, settings, API keys, the audit log). The pages themselves live with their routes.
  */
-import { Clock, Effect, Schema } from "effect"
-import { HttpServerResponse } from "effect/http"
-import { actorOf } from "../../core/audit/entry.ts"
+import { Effect } from "effect"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import type { Permission } from "../../core/auth/permissions.ts"
-import { REAUTH_WINDOW_MINUTES, requireRecentAuthentication } from "../../core/auth/reauth.ts"
-import { Role, roles } from "../../core/auth/roles.ts"
-import { Users } from "../../core/auth/users.ts"
-import { decodeForm, decodePath, decodeQuery } from "../../core/http/decode.ts"
 import { page } from "../../core/http/page.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import type { CoreServices } from "../../core/module.ts"
 import { type AdminLink, adminPage } from "./admin-page.ts"
-import { type UserNotice, userNotices, usersPage } from "./users-page.ts"
+import { userRoutes } from "./user-routes.ts"
 
 /** The administration pages, each shown on the landing page to whoever holds its permission. */
 const adminLinks: ReadonlyArray<AdminLink & { readonly permission: Permission }> = [
   {
     label: "Users",
     path: "/admin/users",
-    description: "roles, disabling, ending sessions",
+    description: "add users, change roles, disable users, end sessions, set new passwords",
     permission: "MANAGE_USERS"
+  },
+  {
+    // Core's settings page: core is always installed, so the link never points nowhere.
+    label: "Settings",
+    path: "/admin/settings",
+    description: "the runtime settings of every module, with their history",
+    permission: "MANAGE_SYSTEM_CONFIG"
   },
   {
     label: "API keys",
@@ -41,38 +40,6 @@ const adminLinks: ReadonlyArray<AdminLink & { readonly permission: Permission }>
   }
 ]
 
-const UserPath = Schema.Struct({ id: Schema.String.check(Schema.isUUID()) })
-const UsersQuery = Schema.Struct({
-  notice: Schema.optional(Schema.Literals(Object.keys(userNotices) as ReadonlyArray<UserNotice>)),
-  reauth: Schema.optional(Schema.Literal("wrong"))
-})
-const Password = Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
-const RoleForm = Schema.Struct({ role: Role, password: Password })
-const ActionForm = Schema.Struct({ password: Password })
-
-const backToUsers = (notice: UserNotice) =>
-  HttpServerResponse.redirect(`/admin/users?notice=${notice}`, { status: 303 })
-
-/** A one-click change to the user named in the path, audited as the current principal. */
-const userAction = (
-  action: "disable" | "enable" | "end-sessions",
-  summary: string,
-  run: (users: Users["Service"], id: string, principal: CurrentPrincipal["Service"]) => Effect.Effect<unknown, unknown>,
-  notice: UserNotice
-): RouteSpec<CoreServices> => ({
-  method: "POST",
-  path: `/admin/users/:id/${action}`,
-  access: "MANAGE_USERS",
-  summary,
-  handler: Effect.gen(function* () {
-    const { id } = yield* decodePath(UserPath)
-    const form = yield* decodeForm(ActionForm)
-    yield* requireRecentAuthentication(form.password)
-    yield* run(yield* Users, id, yield* CurrentPrincipal)
-    return backToUsers(notice)
-  })
-})
-
 export const adminRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
   {
     method: "GET",
@@ -85,60 +52,5 @@ export const adminRoutes: ReadonlyArray<RouteSpec<CoreServices>> = [
       return yield* page("Administration", adminPage(adminLinks.filter((l) => principal.permissions.has(l.permission))))
     })
   },
-  {
-    method: "GET",
-    path: "/admin/users",
-    access: "MANAGE_USERS",
-    summary: "Users: roles, state and last activity, with the forms to change them.",
-    handler: Effect.gen(function* () {
-      const principal = yield* CurrentPrincipal
-      const { notice, reauth } = yield* decodeQuery(UsersQuery)
-      const list = yield* (yield* Users).list
-      const now = yield* Clock.currentTimeMillis
-      const authenticatedAt = principal.session?.authenticatedAt.getTime() ?? now
-      return yield* page(
-        "Users",
-        usersPage({
-          users: list,
-          roles,
-          notice,
-          csrfToken: principal.session?.csrfToken ?? "",
-          currentUserId: principal.id,
-          passwordNeeded: now - authenticatedAt >= REAUTH_WINDOW_MINUTES * 60_000,
-          reauthWrong: reauth === "wrong"
-        })
-      )
-    })
-  },
-  {
-    method: "POST",
-    path: "/admin/users/:id/role",
-    access: "MANAGE_USERS",
-    summary: "Changes a user's role (needs a recent password); ends the user's sessions.",
-    handler: Effect.gen(function* () {
-      const { id } = yield* decodePath(UserPath)
-      const form = yield* decodeForm(RoleForm)
-      yield* requireRecentAuthentication(form.password)
-      yield* (yield* Users).setRole(id, form.role, actorOf(yield* CurrentPrincipal))
-      return backToUsers("role_changed")
-    })
-  },
-  userAction(
-    "disable",
-    "Disables a user and ends their sessions.",
-    (users, id, principal) => users.setDisabled(id, true, actorOf(principal)),
-    "disabled"
-  ),
-  userAction(
-    "enable",
-    "Enables a disabled user.",
-    (users, id, principal) => users.setDisabled(id, false, actorOf(principal)),
-    "enabled"
-  ),
-  userAction(
-    "end-sessions",
-    "Ends every session of a user at once.",
-    (users, id, principal) => users.endSessions(id, actorOf(principal)),
-    "sessions_ended"
-  )
+  ...userRoutes
 ]
