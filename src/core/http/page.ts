@@ -6,6 +6,7 @@ import { layout } from "../../../views/layout.ts"
 import { CurrentPrincipal, type Principal } from "../auth/access.ts"
 import { Navigation } from "../navigation.ts"
 import { version } from "../version.ts"
+import { layoutLive } from "./console-live.ts"
 
 export const renderLayout = (
   title: string,
@@ -25,7 +26,8 @@ export const renderLayout = (
           ? undefined
           : { name: principal.name, role: principal.role },
       csrfToken: principal?.session?.csrfToken,
-      version
+      version,
+      live: yield* layoutLive(principal)
     }).value
   })
 

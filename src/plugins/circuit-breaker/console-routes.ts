@@ -1,56 +1,56 @@
 /**
- * The Circuit Breaker console: the page, the panel fragment the page re-fetches on every change
- * (its script listens to `/api/v1/breaker/stream`), and the trip, reset and approve forms. A
- * refused form (bad input, an old sign-in, a conflict, the rate limit, a store down) is answered
- * with the console again and the reason next to the form, the user's text kept, under the status
- * the JSON API would give. With htmx the console is swapped in place; without JavaScript the forms
- * are ordinary posts answered with a redirect (303) or the whole page.
+ * The Circuit Breaker console: the page, the fragments every page re-fetches when its live
+ * connection reports a change (the panel, the dashboard's summary, the navigation's badge), the
+ * favicons of the four states, and the trip, reset, approve and new-scope forms. A refused form
+ * (bad input, an old sign-in, a conflict, the rate limit, a store down) is answered with the
+ * console again and the reason next to the form, the user's text kept and, after a refused reset,
+ * when it may be tried again, under the status the JSON API would give. A trip posted from the
+ * dashboard (`_view=summary`) is answered with the dashboard's summary instead. With htmx the
+ * answer is swapped in place; without JavaScript the forms are ordinary posts answered with a
+ * redirect (303) or the whole page.
  */
-import { Clock, Effect, Option, Schema, SchemaTransformation } from "effect"
+import { Effect, Option, Schema, SchemaTransformation } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, UrlParams } from "effect/http"
+import { breakerBadge } from "../../../views/components/breaker-badge.ts"
+import { breakerSummary, breakerSummaryConsole } from "../../../views/components/breaker-summary.ts"
 import { actorOf } from "../../core/audit/entry.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
-import { REAUTH_WINDOW_MINUTES, ReauthenticationRequired, requireRecentAuthentication } from "../../core/auth/reauth.ts"
+import { ReauthenticationRequired, requireRecentAuthentication } from "../../core/auth/reauth.ts"
 import {
   ApprovalClosed,
   ApprovalNotFound,
   ApprovalRefused,
   NotTripped,
   ResetRateLimited,
+  ScopeExists,
   ScopeNotFound,
   StoresUnhealthy,
   VersionConflict
 } from "../../core/contracts/circuit-breaker/errors.ts"
-import { Acknowledge, type BreakerView, Reason, ScopeName } from "../../core/contracts/circuit-breaker/model.ts"
+import { Acknowledge, GLOBAL_SCOPE, Reason, ScopeName } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker, type ResetOutcome, type TripOutcome } from "../../core/contracts/circuit-breaker/service.ts"
 import { BadRequest } from "../../core/errors/generic.ts"
+import { liveStreamFor, stalenessSeconds } from "../../core/http/console-live.ts"
 import { decodeForm, decodePath } from "../../core/http/decode.ts"
 import { fragment, page } from "../../core/http/page.ts"
 import { classify } from "../../core/http/respond-error.ts"
 import type { RouteSpec } from "../../core/http/route.ts"
 import { publicAsset } from "../../core/http/static.ts"
 import type { CoreServices } from "../../core/module.ts"
-import {
-  type BreakerAction,
-  type BreakerPanelData,
-  breakerConsole,
-  breakerPage,
-  breakerPanel,
-  type FormProblem
-} from "./page.ts"
+import { panelData, summaryData } from "./console-data.ts"
+import { type BreakerAction, breakerConsole, breakerPage, breakerPanel, type FormProblem } from "./page.ts"
 
 const TITLE = "Circuit Breaker"
-const STREAM_URL = "/api/v1/breaker/stream"
-/** Rows of the history table: the newest transitions of all scopes together. */
-const HISTORY_ROWS = 20
-/** The page shows what it has rather than wait long for history or approvals. */
-const SECONDARY_READ_TIMEOUT = "3 seconds"
 
 // ---------------------------------------------------------------------------------------------
-// Page assets: the page's stylesheet and its live-update script, served here with the page.
+// Assets served with the page: its stylesheet and script, and the favicons every page shows.
 
 const css = publicAsset("breaker.css", "text/css; charset=utf-8")
 const js = publicAsset("breaker.js", "text/javascript; charset=utf-8")
+/** The favicons every page switches between (views/components/breaker-badge.ts names them). */
+const favicons = ["open", "quiet", "halted", "unknown"].map((state) =>
+  publicAsset(`favicon-${state}.svg`, "image/svg+xml")
+)
 
 // ---------------------------------------------------------------------------------------------
 // Input.
@@ -76,6 +76,10 @@ const ResetForm = Schema.Struct({
   version: Schema.optionalKey(Schema.NumberFromString.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)))
 })
 const ApproveForm = Schema.Struct({ acknowledge: Checkbox, password: Password })
+const CreateScopeForm = Schema.Struct({
+  scope: ScopeName.pipe(Schema.annotateKey({ messageMissingKey: "is required" })),
+  password: Password
+})
 
 const ScopeParam = Schema.Struct({ scope: ScopeName })
 const ApprovalParams = Schema.Struct({
@@ -84,7 +88,15 @@ const ApprovalParams = Schema.Struct({
 })
 
 /** The outcome of a no-JavaScript post, carried by the redirect to the page. */
-const NoticeKey = Schema.Literals(["tripped", "trip_recorded", "trip_unstored", "reset", "reset_requested", "approved"])
+const NoticeKey = Schema.Literals([
+  "tripped",
+  "trip_recorded",
+  "trip_unstored",
+  "reset",
+  "reset_requested",
+  "approved",
+  "scope_created"
+])
 type NoticeKey = typeof NoticeKey.Type
 const PageQuery = Schema.Struct({ notice: Schema.optionalKey(NoticeKey), scope: Schema.optionalKey(ScopeName) })
 
@@ -102,6 +114,8 @@ const noticeText = (key: NoticeKey, scope: string): string => {
       return `Reset of ${scope} requested: another operator must approve it within 15 minutes.`
     case "approved":
       return `Reset of ${scope} approved: it is in its quiet period, then OPEN.`
+    case "scope_created":
+      return `Scope ${scope} added: it is OPEN.`
   }
 }
 
@@ -113,81 +127,19 @@ const resetNotice =
   (outcome: ResetOutcome): NoticeKey =>
     outcome.kind === "reset" ? done : "reset_requested"
 
-// ---------------------------------------------------------------------------------------------
-// Reading what the page shows.
-
-const messageOf = (error: { readonly _tag: string }): string =>
-  error._tag === "TimeoutError"
-    ? `no answer within ${SECONDARY_READ_TIMEOUT}`
-    : "message" in error && typeof error.message === "string"
-      ? error.message
-      : error._tag
-
-/** A secondary read (history, approvals, settings): its value, or why the page goes without it. */
-const orUnavailable = <A, E extends { readonly _tag: string }>(read: Effect.Effect<A, E>) =>
-  read.pipe(
-    Effect.timeout(SECONDARY_READ_TIMEOUT),
-    Effect.map((value) => ({ value, error: undefined })),
-    Effect.catch((error) => Effect.succeed({ value: undefined, error: messageOf(error) }))
-  )
-
-const recentHistory = (breaker: CircuitBreaker["Service"], scopes: ReadonlyArray<BreakerView>) =>
-  Effect.forEach(
-    scopes,
-    (v) =>
-      breaker
-        .history(v.scope, { limit: HISTORY_ROWS })
-        .pipe(Effect.catchTag("ScopeNotFound", () => Effect.succeed([]))),
-    { concurrency: 4 }
-  ).pipe(
-    Effect.map((lists) =>
-      lists
-        .flat()
-        .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
-        .slice(0, HISTORY_ROWS)
-    )
-  )
-
-const panelData = (problem?: FormProblem) =>
-  Effect.gen(function* () {
-    const breaker = yield* CircuitBreaker
-    const principal = yield* CurrentPrincipal
-    const now = yield* Clock.currentTimeMillis
-    const scopes = yield* breaker.list
-    const [history, pending, settings] = yield* Effect.all(
-      [
-        orUnavailable(recentHistory(breaker, scopes)),
-        orUnavailable(breaker.pendingApprovals()),
-        orUnavailable(breaker.settings)
-      ],
-      { concurrency: "unbounded" }
-    )
-    const session = principal.session
-    const data: BreakerPanelData = {
-      scopes,
-      history: history.value ?? [],
-      historyError: history.error,
-      pending: pending.value ?? [],
-      pendingError: pending.error,
-      settings: settings.value,
-      canTrip: principal.permissions.has("TRIP_CIRCUIT_BREAKER"),
-      canReset: principal.permissions.has("RESET_CIRCUIT_BREAKER"),
-      passwordNeeded:
-        session !== undefined && now - session.authenticatedAt.getTime() >= REAUTH_WINDOW_MINUTES * 60_000,
-      csrfToken: session?.csrfToken ?? "",
-      personId: principal.person ?? principal.id,
-      now,
-      problem
-    }
-    return data
-  })
-
 const fullPage = (notice: string | undefined, problem?: FormProblem, status = 200) =>
-  Effect.flatMap(panelData(problem), (data) =>
-    page(TITLE, breakerPage({ ...data, notice, streamUrl: STREAM_URL, assets: { css: css.url, js: js.url } }), {
-      status
+  Effect.gen(function* () {
+    const data = yield* panelData(problem)
+    const principal = yield* CurrentPrincipal
+    const view = breakerPage({
+      ...data,
+      notice,
+      streamUrl: liveStreamFor(principal),
+      stalenessSeconds: yield* stalenessSeconds,
+      assets: { css: css.url, js: js.url }
     })
-  )
+    return yield* page(TITLE, view, { status })
+  })
 
 // ---------------------------------------------------------------------------------------------
 // Form posts.
@@ -197,6 +149,7 @@ const Refusal = Schema.Union([
   BadRequest,
   ReauthenticationRequired,
   ScopeNotFound,
+  ScopeExists,
   NotTripped,
   VersionConflict,
   ResetRateLimited,
@@ -209,51 +162,70 @@ const isRefusal = Schema.is(Refusal)
 
 const isHtmx = Effect.map(HttpServerRequest.HttpServerRequest, (r) => r.headers["hx-request"] === "true")
 
-/** The reason as typed (to give it back), even when the form did not decode. */
-const typedReason = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const params = yield* request.urlParamsBody
-  return Option.getOrElse(UrlParams.getFirst(params, "reason"), () => "").slice(0, 2000)
-}).pipe(Effect.orElseSucceed(() => ""))
+/** A field as typed (to give it back), even when the form did not decode. */
+const typed = (name: string, max: number) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const params = yield* request.urlParamsBody
+    return Option.getOrElse(UrlParams.getFirst(params, name), () => "").slice(0, max)
+  }).pipe(Effect.orElseSucceed(() => ""))
+
+/** The form was posted from the dashboard's summary, which wants the summary back. */
+const fromSummary = Effect.map(typed("_view", 16), (view) => view === "summary")
+
+/** The seconds a refusal says to wait (the reset rate limit's `Retry-After`). */
+const retryAfterOf = (refusal: typeof Refusal.Type): number | undefined =>
+  refusal._tag === "ResetRateLimited" ? Math.max(1, Math.ceil(refusal.retryAfterSeconds)) : undefined
 
 /**
- * Runs a form's change and answers: the console with a notice (htmx) or a redirect (303); on a
- * refusal, the console or the page with the message next to the form, under the refusal's status.
+ * Runs a form's change and answers: the console (or, from the dashboard, its summary) with a
+ * notice (htmx) or a redirect (303); on a refusal, the console, the summary or the page with the
+ * message next to the form, under the refusal's status (and its `Retry-After`).
  */
 const submit = <E, R>(action: BreakerAction, change: Effect.Effect<{ scope: string; notice: NoticeKey }, E, R>) =>
   Effect.gen(function* () {
     const htmx = yield* isHtmx
+    const summary = yield* fromSummary
     return yield* change.pipe(
       Effect.flatMap(({ scope, notice }) =>
-        htmx
-          ? Effect.map(panelData(), (data) => fragment(breakerConsole({ ...data, notice: noticeText(notice, scope) })))
-          : Effect.succeed(
+        !htmx
+          ? Effect.succeed(
               HttpServerResponse.redirect(`/breaker?notice=${notice}&scope=${encodeURIComponent(scope)}`, {
                 status: 303
               })
             )
+          : summary
+            ? Effect.map(summaryData(), (data) =>
+                fragment(breakerSummaryConsole({ ...data, notice: noticeText(notice, scope) }))
+              )
+            : Effect.map(panelData(), (data) =>
+                fragment(breakerConsole({ ...data, notice: noticeText(notice, scope) }))
+              )
       ),
       Effect.catchIf(isRefusal, (refusal) =>
         Effect.gen(function* () {
           const answer = classify(refusal)
           const params = yield* HttpRouter.params
+          const retryAfterSeconds = retryAfterOf(refusal)
           const problem: FormProblem = {
-            scope: params.scope ?? "",
+            scope: action === "create" ? yield* typed("scope", 63) : (params.scope ?? ""),
             action,
             ...(params.id === undefined ? {} : { requestId: params.id }),
             message: answer.message,
             issues: answer.issues ?? [],
-            reason: yield* typedReason,
-            passwordNeeded: refusal._tag === "ReauthenticationRequired"
+            reason: yield* typed("reason", 2000),
+            passwordNeeded: refusal._tag === "ReauthenticationRequired",
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
           }
-          const response = htmx
-            ? yield* Effect.map(panelData(problem), (data) =>
-                fragment(breakerConsole({ ...data, notice: undefined })).pipe(
-                  HttpServerResponse.setStatus(answer.status)
-                )
-              )
-            : yield* fullPage(undefined, problem, answer.status)
-          return HttpServerResponse.setHeaders(response, answer.headers ?? {})
+          const response = !htmx
+            ? yield* fullPage(undefined, problem, answer.status)
+            : summary
+              ? fragment(breakerSummaryConsole({ ...(yield* summaryData(problem)), notice: undefined }))
+              : fragment(breakerConsole({ ...(yield* panelData(problem)), notice: undefined }))
+          return HttpServerResponse.setHeaders(
+            HttpServerResponse.setStatus(response, answer.status),
+            answer.headers ?? {}
+          )
         })
       )
     )
@@ -267,6 +239,7 @@ const actor = Effect.map(CurrentPrincipal, actorOf)
 export const consoleRoutes: ReadonlyArray<RouteSpec<CoreServices | CircuitBreaker>> = [
   css.route,
   js.route,
+  ...favicons.map((icon) => icon.route),
   {
     method: "GET",
     path: "/breaker",
@@ -286,6 +259,37 @@ export const consoleRoutes: ReadonlyArray<RouteSpec<CoreServices | CircuitBreake
     access: "VIEW_CIRCUIT_BREAKER",
     summary: "The Circuit Breaker panel (htmx fragment), re-fetched by the page on every breaker event.",
     handler: Effect.map(panelData(), (data) => fragment(breakerPanel(data)))
+  },
+  {
+    method: "GET",
+    path: "/breaker/summary",
+    access: "VIEW_CIRCUIT_BREAKER",
+    summary:
+      "Every scope at a glance with a one-step trip (htmx fragment): the dashboard re-fetches it on every breaker event.",
+    handler: Effect.map(summaryData(), (data) => fragment(breakerSummary(data)))
+  },
+  {
+    method: "GET",
+    path: "/breaker/badge",
+    access: "VIEW_CIRCUIT_BREAKER",
+    summary:
+      "The global breaker's badge for the navigation (htmx fragment): every page re-fetches it on every breaker event.",
+    handler: Effect.map(CircuitBreaker, (breaker) => fragment(breakerBadge(breaker.readNow(GLOBAL_SCOPE))))
+  },
+  {
+    method: "POST",
+    path: "/breaker/scopes",
+    access: "MANAGE_SYSTEM_CONFIG",
+    summary: "Adds a named scope from the console form (OPEN); needs a recent password, like the API.",
+    handler: submit(
+      "create",
+      Effect.gen(function* () {
+        const form = yield* decodeForm(CreateScopeForm)
+        yield* requireRecentAuthentication(form.password)
+        const record = yield* (yield* CircuitBreaker).createScope(form.scope, yield* actor)
+        return { scope: record.scope, notice: "scope_created" as const }
+      })
+    )
   },
   {
     method: "POST",

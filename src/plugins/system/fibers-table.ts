@@ -18,6 +18,7 @@ const stateBadge = (state: string): Html =>
 
 export const fibersTable = (fibers: ReadonlyArray<FiberRow>): Html =>
   table({
+    label: "Supervised fibers",
     attributes: { id: "fibers" },
     rows: fibers,
     rowAttributes: (f) => ({ "data-fiber": f.name }),
