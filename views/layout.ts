@@ -1,10 +1,28 @@
-/** The console's page shell: header with navigation and the signed-in user, main content, footer. */
+/**
+ * The console's page shell: header with navigation and the signed-in user, main content, footer.
+ * For those allowed to view the breaker, every page also carries the global breaker's state: a
+ * badge in the navigation (in words and colour, linking to the Circuit Breaker page), the favicon
+ * and the first word of the title, kept live by public/app.js over the page's event stream; when
+ * that stream is lost for longer than the staleness limit they all say UNKNOWN.
+ */
+import type { BreakerView } from "../src/core/contracts/circuit-breaker/model.ts"
+import { breakerBadge, breakerWord, faviconPath, titleWithState } from "./components/breaker-badge.ts"
 import { csrfInput } from "./csrf.ts"
 import { type Html, html } from "./html.ts"
 
 export interface NavLink {
   readonly label: string
   readonly path: string
+}
+
+/** The global breaker on every page, and how the page keeps it live. */
+export interface LayoutLive {
+  /** The global scope's reading; `undefined` when it cannot be read (UNKNOWN). */
+  readonly breaker: BreakerView | undefined
+  /** The event stream the page's script follows. */
+  readonly stream: string
+  /** Seconds without that stream after which every breaker display says UNKNOWN. */
+  readonly stalenessSeconds: number
 }
 
 export interface LayoutData {
@@ -17,6 +35,8 @@ export interface LayoutData {
   readonly csrfToken: string | undefined
   readonly version: string
   readonly body: Html
+  /** The live breaker badge, favicon and title state; absent for those who may not view the breaker. */
+  readonly live?: LayoutLive | undefined
 }
 
 const matches = (link: NavLink, currentPath: string) =>
@@ -26,22 +46,27 @@ const matches = (link: NavLink, currentPath: string) =>
 const currentLink = (nav: ReadonlyArray<NavLink>, currentPath: string): NavLink | undefined =>
   nav.filter((link) => matches(link, currentPath)).sort((a, b) => b.path.length - a.path.length)[0]
 
-export const layout = (data: LayoutData): Html => html`<!doctype html>
+export const layout = (data: LayoutData): Html => {
+  const word = data.live === undefined ? undefined : breakerWord(data.live.breaker)
+  const title = `${data.title} · Breakwater`
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${data.title} · Breakwater</title>
+<title${word === undefined ? "" : html` data-base="${title}"`}>${word === undefined ? title : titleWithState(word, title)}</title>
+${word === undefined ? "" : html`<link rel="icon" type="image/svg+xml" href="${faviconPath(word)}" id="favicon">`}
 <link rel="stylesheet" href="/assets/pico.classless.min.css?v=${data.version}">
 <link rel="stylesheet" href="/assets/app.css?v=${data.version}">
 <script src="/assets/htmx.min.js?v=${data.version}" defer></script>
 <script src="/assets/app.js?v=${data.version}" defer></script>
 </head>
-<body${data.csrfToken === undefined ? "" : html` hx-headers:inherited="${JSON.stringify({ "X-CSRF-Token": data.csrfToken })}"`}>
+<body${data.csrfToken === undefined ? "" : html` hx-headers:inherited="${JSON.stringify({ "X-CSRF-Token": data.csrfToken })}"`}${data.live === undefined ? "" : html` data-live-stream="${data.live.stream}" data-staleness-seconds="${data.live.stalenessSeconds}"`}>
+<a href="#main" class="skip-link">Skip to main content</a>
 <header>
 <nav aria-label="Main">
-<ul><li><a href="/" class="brand"><strong>Breakwater</strong></a></li></ul>
-<ul>
+<ul><li><a href="/" class="brand"><strong>Breakwater</strong></a></li>${data.live === undefined ? "" : html`<li class="breaker-badge-item">${breakerBadge(data.live.breaker)}</li>`}${data.nav.length === 0 ? "" : html`<li class="nav-toggle-item"><button type="button" class="nav-toggle secondary outline" aria-expanded="false" aria-controls="nav-links" hidden>Menu</button></li>`}</ul>
+<ul id="nav-links">
 ${data.nav.map(
   (link) =>
     html`<li><a href="${link.path}"${link === currentLink(data.nav, data.currentPath) ? html` aria-current="page"` : ""}>${link.label}</a></li>`
@@ -59,9 +84,10 @@ ${
 </ul>
 </nav>
 </header>
-<main id="main">
+<main id="main" tabindex="-1">
 ${data.body}
 </main>
 <footer><small>Breakwater ${data.version}</small></footer>
 </body>
 </html>`
+}

@@ -1,5 +1,6 @@
 /**
- * Core's own module: the probe routes, the static assets, the readiness checks of the
+ * Core's own module: the probe routes, the static assets, the settings API and console pages
+ * (with their navigation entry), the readiness checks of the
  * database, Redis and the supervised fibers, and core's fibers (audit sealer, API rate limit sharing).
  */
 import { Effect, Layer } from "effect"
@@ -12,6 +13,7 @@ import { auditCommand } from "./cli/audit.ts"
 import { migrateCommand } from "./cli/migrate.ts"
 import { DatabaseInfo } from "./db/client.ts"
 import { eventFibers, eventRoutes } from "./events/index.ts"
+import { consoleStalenessSeconds } from "./http/console-live.ts"
 import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
 import { RouteTable } from "./http/route.ts"
@@ -24,6 +26,7 @@ import { retentionCommand } from "./retention/cli.ts"
 import { coreRetentionJobs, sessionRetentionDays } from "./retention/core-jobs.ts"
 import { retentionFiber } from "./retention/fiber.ts"
 import { retentionRoutes } from "./retention/routes.ts"
+import { settingsConsoleRoutes } from "./settings/console-routes.ts"
 import { settingsFibers } from "./settings/fibers.ts"
 import { settingsRoutes } from "./settings/routes.ts"
 import { settingsTopic } from "./settings/service.ts"
@@ -93,15 +96,17 @@ export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
   commands: [migrateCommand, auditCommand, retentionCommand],
-  settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays],
+  settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays, consoleStalenessSeconds],
   retentionJobs: [...coreRetentionJobs, idempotencyRetention],
   fibers: [auditWriterFiber, sealerFiber, apiRateLimitFiber, retentionFiber, ...eventFibers, ...settingsFibers],
   topics: [settingsTopic],
+  navigation: [{ label: "Settings", path: "/admin/settings", permissions: ["MANAGE_SYSTEM_CONFIG"], order: 920 }],
   routes: [
     ...eventRoutes,
     ...probeRoutes,
     ...retentionRoutes,
     ...settingsRoutes,
+    ...settingsConsoleRoutes,
     ...staticRoutes(),
     {
       method: "GET",

@@ -6,6 +6,7 @@
  * and what they did is there when the server starts again.
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -204,6 +205,38 @@ describe("the CLI beside an embedded server", () => {
       "Run `breakwater user add --help` for its usage."
     ])
     expect(usage.stdout).toBe("")
+  })
+
+  it("the control socket answers malformed, oversized and half-sent requests with an error and keeps serving", async () => {
+    const exchange = (payload: string, endAfter = true) =>
+      new Promise<string>((resolve) => {
+        let answer = ""
+        const socket = connect(controlSocketPath(dataDir))
+        socket.setEncoding("utf8")
+        socket.on("data", (chunk: string) => {
+          answer += chunk
+        })
+        socket.on("close", () => resolve(answer))
+        socket.on("error", () => resolve(answer))
+        socket.write(payload)
+        if (endAfter) setTimeout(() => socket.destroy(), 3_000)
+      })
+    const frames = (text: string) =>
+      text
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { type: string; code?: number; text?: string })
+    for (const junk of ["not json\n", '{"type":"run","argv":"user"}\n', '{"type":"answer","text":"x"}\n', "\u0000\n"]) {
+      const answer = frames(await exchange(junk))
+      expect(answer.at(-1)).toEqual({ type: "exit", code: 2 })
+    }
+    const huge = frames(await exchange(`{"type":"run","argv":["${"x".repeat(300_000)}`))
+    expect(huge.at(-1)).toEqual({ type: "exit", code: 2 })
+    expect(huge[0]?.text).toContain("longer than")
+    // Still serving commands, and the HTTP server never noticed.
+    expect((await cli(["user", "list"])).code).toBe(0)
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200)
   })
 
   it("commands sent to the server start fast (figures printed, a hang caught)", async () => {

@@ -115,9 +115,15 @@ describe("table", () => {
       ],
       empty: emptyState({ message: "Nothing here." }),
       attributes: { id: "things" },
-      rowAttributes: (r) => ({ "data-thing": r.name })
+      rowAttributes: (r) => ({ "data-thing": r.name }),
+      label: "Things"
     }).value
-    expect(markup.startsWith('<div class="table-scroll"><table class="compact" id="things">')).toBe(true)
+    // The scroll box is reachable by keyboard and named for screen readers.
+    expect(
+      markup.startsWith(
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="Things"><table class="compact" id="things">'
+      )
+    ).toBe(true)
     expect(markup).toContain('<th scope="col">Name</th><th scope="col">State</th>')
     // A column of buttons keeps a header for screen readers.
     expect(markup).toContain('<th scope="col"><span class="visually-hidden">Actions</span></th>')
