@@ -5,11 +5,10 @@
  * field with the form kept (400); the export and the API answer 400 naming the field. The export
  * streams every matching entry, page by page, never all in memory.
  */
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
-import { AuditFilter, AuditPageSchema, listEntries, recentVocabulary, withoutEmpty } from "../../core/audit/query.ts"
-import { Users } from "../../core/auth/users.ts"
+import { AuditFilter, AuditPageSchema, listEntries, withoutEmpty } from "../../core/audit/query.ts"
 import { BadRequest, type Issue } from "../../core/errors/generic.ts"
 import { decodeQuery } from "../../core/http/decode.ts"
 import { wantsJson } from "../../core/http/negotiation.ts"
@@ -19,6 +18,7 @@ import { defineModule } from "../../core/module.ts"
 import { CSV_HEADER, csvLine, csvRow } from "./csv.ts"
 import { PageFilter, pickerValues, toAuditFilter } from "./filters.ts"
 import { auditLogPage } from "./page.ts"
+import { AuditPickers, AuditPickersLive } from "./pickers.ts"
 
 /** The page's script: times in the viewer's zone, and the zone the pickers are read in. */
 const script = publicAsset("audit-log.js", "text/javascript; charset=utf-8")
@@ -92,7 +92,7 @@ const EXPORT_PAGE = 1000
 
 export const auditLogModule = defineModule({
   name: "audit-log",
-  layer: Layer.empty,
+  layer: AuditPickersLive,
   routes: [
     {
       method: "GET",
@@ -105,15 +105,14 @@ export const auditLogModule = defineModule({
         if (filter === undefined && wantsJson(yield* HttpServerRequest.HttpServerRequest))
           return yield* badRequestOf(issues)
         const result = filter === undefined ? undefined : yield* listEntries(filter)
-        const users = yield* (yield* Users).list
-        const vocabulary = yield* recentVocabulary
+        const { people, vocabulary } = yield* (yield* AuditPickers).choices
         const data = {
           form,
           errors: errorsOf(issues),
           query: linkQuery(raw),
           entries: result?.entries ?? [],
           nextCursor: result?.nextCursor,
-          people: users.map((u) => ({ id: u.id, name: u.displayName, email: u.email })),
+          people,
           actors: vocabulary.actors.filter((a) => a.type !== "user"),
           actions: vocabulary.actions,
           script: script.url
