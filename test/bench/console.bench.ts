@@ -27,6 +27,12 @@ import {
   withBenchDatabase
 } from "./harness.ts"
 
+/** `BENCH_NODE_FLAGS="--flag …"` starts the server with other Node flags, to compare them in one run. */
+const serverArgs =
+  process.env.BENCH_NODE_FLAGS === undefined
+    ? undefined
+    : [...process.env.BENCH_NODE_FLAGS.split(" ").filter((f) => f !== ""), "src/main.ts"]
+
 const USERS = 50
 const SECONDS = 20
 const PAUSE_MS = 500
@@ -70,6 +76,13 @@ const poll = async (
   }
 }
 
+/** The server's own view of its memory (prom-client's Node metrics), in MiB. */
+const memoryParts = async (baseUrl: string): Promise<string> => {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text()
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN) / 1048576
+  return `V8 heap ${value("nodejs_heap_size_total_bytes").toFixed(0)} MiB, external (WebAssembly memory, buffers) ${value("nodejs_external_memory_bytes").toFixed(0)} MiB`
+}
+
 /** Cumulative bucket counts of the server's own request-duration histogram for GET `route`s. */
 const histogram = async (baseUrl: string): Promise<Map<string, Map<number, number>>> => {
   const text = await (await fetch(`${baseUrl}/metrics`)).text()
@@ -98,10 +111,11 @@ const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec))
 
 /** One run against a server started with `env`; rows labelled with `mode`. */
 const measure = async (mode: string, env: Record<string, string | undefined>): Promise<ReadonlyArray<Row>> => {
-  const app = await spawnBreakwater(env, 120_000)
+  const app = await spawnBreakwater(env, 120_000, serverArgs === undefined ? {} : { args: serverArgs })
   try {
     await sleep(5_000)
     const idle = rssMiB(app.process.pid)
+    const idleParts = await memoryParts(app.baseUrl)
     // Users added as an operator would, through the running server's control socket.
     const sessions = []
     for (let i = 0; i < USERS; i++) {
@@ -125,6 +139,7 @@ const measure = async (mode: string, env: Record<string, string | undefined>): P
       )
     )
     const after = rssMiB(app.process.pid)
+    const afterParts = await memoryParts(app.baseUrl)
     const serverAfter = await histogram(app.baseUrl)
 
     // The baseline: a bare server answering the largest page's bytes, polled the same way.
@@ -162,12 +177,12 @@ const measure = async (mode: string, env: Record<string, string | undefined>): P
       },
       {
         benchmark: `${mode}: RSS of the server, idle`,
-        figure: `${idle.toFixed(0)} MiB`,
+        figure: `${idle.toFixed(0)} MiB (${idleParts})`,
         target: "was 508–582 MiB (embedded)"
       },
       {
         benchmark: `${mode}: RSS after ${USERS} users × ${SECONDS} s`,
-        figure: `${after.toFixed(0)} MiB`
+        figure: `${after.toFixed(0)} MiB (${afterParts})`
       },
       { benchmark: `${mode}: server ready after`, figure: ms(app.readyMs) }
     ]
