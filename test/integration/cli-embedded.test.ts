@@ -205,6 +205,10 @@ describe("the CLI beside an embedded server", () => {
       "Run `breakwater user add --help` for its usage."
     ])
     expect(usage.stdout).toBe("")
+    // The wizard would prompt on the server's terminal: refused, and the server is unaffected.
+    const wizard = await cli(["user", "add", "--wizard"])
+    expect(wizard.code).toBe(2)
+    expect(wizard.stderr).toContain("--wizard cannot run through the running server")
   })
 
   it("the control socket answers malformed, oversized and half-sent requests with an error and keeps serving", async () => {

@@ -14,6 +14,14 @@ import { CommandUsageError, exitCodeOf } from "../run.ts"
 import { version } from "../version.ts"
 import type { CommandRunner } from "./server.ts"
 
+/**
+ * effect/cli's wizard prompts on the terminal of the process it runs in: here that is the
+ * server's, not the operator's, so it is refused rather than left to wait on the server's stdin.
+ */
+const noWizard = new CommandUsageError({
+  message: "--wizard cannot run through the running server; give the command its flags (see --help)"
+})
+
 const alreadyServing = new CommandUsageError({
   message: "the server is already running on this data directory (this command was sent to it); stop it first"
 })
@@ -31,7 +39,7 @@ export const serverCommandRunner = (
       version
     )
     return (argv, terminal) =>
-      Effect.exit(run(argv)).pipe(
+      Effect.exit(argv.includes("--wizard") ? Effect.fail(noWizard) : run(argv)).pipe(
         Effect.flatMap(exitCodeOf),
         Effect.provideService(CommandInput, terminal.input),
         Effect.provide(CliOutput.layer(CliOutput.defaultFormatter({ colors: terminal.color }))),
