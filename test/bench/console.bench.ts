@@ -125,10 +125,16 @@ const measure = async (mode: string, env: Record<string, string | undefined>): P
     }
     const first = sessions[0]
     if (first === undefined) throw new Error("no session")
-    // Every page the navigation offers an administrator.
+    // Every page the navigation offers an administrator, and those the /admin overview links to.
+    const linksOf = (page: string) => [...page.matchAll(/href="(\/[^"#?]*)"/g)].map((m) => m[1] ?? "/")
     const home = await (await first.fetch("/", { headers: { accept: "text/html" } })).text()
-    const nav = home.slice(home.indexOf("<nav"), home.indexOf("</nav>"))
-    const paths = [...new Set([...nav.matchAll(/href="(\/[^"#?]*)"/g)].map((m) => m[1] ?? "/"))]
+    const admin = await (await first.fetch("/admin", { headers: { accept: "text/html" } })).text()
+    const paths = [
+      ...new Set([
+        ...linksOf(home.slice(home.indexOf("<nav"), home.indexOf("</nav>"))),
+        ...linksOf(admin.slice(admin.indexOf("<main"))).filter((p) => /^\/admin\/[a-z-]+$/.test(p))
+      ])
+    ]
     const samples = new Map(paths.map((p) => [p, [] as Array<number>]))
     const failures: Array<string> = []
     const serverBefore = await histogram(app.baseUrl)
