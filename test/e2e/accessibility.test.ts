@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { testAdmin } from "../support/session.ts"
 
@@ -71,10 +71,7 @@ describe.skipIf(skipReason !== undefined)("every console page: layout and access
     app = await startAppPromise(testEnv(await createTestStores()))
     browser = await openBrowser()
     const { page } = browser
-    await page.goto(`${app.baseUrl}/login`)
-    await page.getByLabel("Email").fill(testAdmin.email)
-    await page.getByLabel("Password").fill(testAdmin.password)
-    await Promise.all([page.waitForURL(`${app.baseUrl}/`), page.getByRole("button", { name: "Sign in" }).click()])
+    await signInAs(page, app.baseUrl, testAdmin)
     // Every page the navigation offers an administrator (the most it offers anyone).
     const links = await page
       .getByRole("navigation", { name: "Main" })

@@ -10,7 +10,7 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { createUser, testAdmin } from "../support/session.ts"
 
@@ -29,15 +29,7 @@ describe.skipIf(skipReason !== undefined)("administration in Chromium", () => {
   let admin: OpenBrowser
   const pageErrors: Array<string> = []
 
-  const signIn = async (page: Page, email: string, password: string) => {
-    await page.goto(`${app.baseUrl}/login`)
-    await page.getByLabel("Email").fill(email)
-    await page.getByLabel("Password").fill(password)
-    await Promise.all([
-      page.waitForURL((url) => url.pathname !== "/login", { timeout: 15_000 }),
-      page.getByRole("button", { name: "Sign in" }).click()
-    ])
-  }
+  const signIn = (page: Page, email: string, password: string) => signInAs(page, app.baseUrl, { email, password })
 
   /** Clicks a button that submits a form; the answer to the POST, once the page it leads to has loaded. */
   const submit = async (page: Page, click: () => Promise<void>) => {

@@ -10,7 +10,7 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { testAdmin } from "../support/session.ts"
 
@@ -76,10 +76,7 @@ describe.skipIf(skipReason !== undefined)("admin tools in Chromium", () => {
     const cdp = await context.newCDPSession(page)
     await cdp.send("Emulation.setTimezoneOverride", { timezoneId: ZONE })
     await page.setViewportSize(sizes[0])
-    await page.goto(`${app.baseUrl}/login`)
-    await page.getByLabel("Email").fill(testAdmin.email)
-    await page.getByLabel("Password").fill(testAdmin.password)
-    await Promise.all([page.waitForURL(`${app.baseUrl}/`), page.getByRole("button", { name: "Sign in" }).click()])
+    await signInAs(page, app.baseUrl, testAdmin)
   }, 60_000)
   afterAll(async () => {
     await browser?.close()

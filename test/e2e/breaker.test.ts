@@ -7,7 +7,7 @@
  */
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createUser, login, loginAsAdmin, type TestSession, testAdmin } from "../support/session.ts"
 import { useTestApp } from "../support/test-app.ts"
 
@@ -33,15 +33,8 @@ describe.skipIf(skipReason !== undefined)("circuit breaker console in Chromium",
   const api = (session: TestSession, method: string, path: string, body: unknown) =>
     session.fetch(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
-  const signIn = async (page: Page, email: string, password: string) => {
-    await page.goto(`${testApp.app.baseUrl}/login?next=/breaker`)
-    await page.getByLabel("Email").fill(email)
-    await page.getByLabel("Password").fill(password)
-    await Promise.all([
-      page.waitForURL(`${testApp.app.baseUrl}/breaker`, { timeout: 15_000 }),
-      page.getByRole("button", { name: "Sign in" }).click()
-    ])
-  }
+  const signIn = (page: Page, email: string, password: string) =>
+    signInAs(page, testApp.app.baseUrl, { email, password }, "/breaker")
 
   /** Waits until htmx is loaded and the page's event stream is connected. */
   const waitLive = async (page: Page) => {

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { testAdmin } from "../support/session.ts"
 
@@ -31,10 +31,7 @@ describe.skipIf(skipReason !== undefined)("console in Chromium", () => {
     browser.page.on("pageerror", (error) => pageErrors.push(error.message))
     // Every console page needs a signed-in user: sign in as the first administrator.
     const { page } = browser
-    await page.goto(`${app.baseUrl}/login`)
-    await page.getByLabel("Email").fill(testAdmin.email)
-    await page.getByLabel("Password").fill(testAdmin.password)
-    await Promise.all([page.waitForURL(`${app.baseUrl}/`), page.getByRole("button", { name: "Sign in" }).click()])
+    await signInAs(page, app.baseUrl, testAdmin)
   })
   afterAll(async () => {
     await browser?.close()

@@ -13,7 +13,7 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
 import { freePort, repoRoot } from "../support/processes.ts"
 import { createUser, loginAsAdmin, type TestSession, testAdmin } from "../support/session.ts"
@@ -46,15 +46,8 @@ describe.skipIf(skipReason !== undefined)("live console in Chromium", { timeout:
   const api = (session: TestSession, method: string, path: string, body: unknown) =>
     session.fetch(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
-  const signIn = async (page: Page, email: string, password: string, next = "/") => {
-    await page.goto(`${baseUrl()}/login?next=${encodeURIComponent(next)}`)
-    await page.getByLabel("Email").fill(email)
-    await page.getByLabel("Password").fill(password)
-    await Promise.all([
-      page.waitForURL(`${baseUrl()}${next}`, { timeout: 15_000 }),
-      page.getByRole("button", { name: "Sign in" }).click()
-    ])
-  }
+  const signIn = (page: Page, email: string, password: string, next = "/") =>
+    signInAs(page, baseUrl(), { email, password }, next)
   /** htmx is loaded and the page's live stream is open. */
   const waitLive = async (page: Page) => {
     await page.waitForFunction(() => document.documentElement.dataset.htmx === "ready", undefined, LIVE)

@@ -94,3 +94,22 @@ export const withBrowser = async <A>(f: (page: Page) => Promise<A>): Promise<A> 
     await browser.close()
   }
 }
+
+/**
+ * Signs in through the login form as a person would, and waits until the browser has landed on
+ * `next` (the page the sign-in was asked for, `/` by default).
+ */
+export const signInAs = async (
+  page: Page,
+  baseUrl: string,
+  user: { readonly email: string; readonly password: string },
+  next = "/"
+): Promise<void> => {
+  await page.goto(next === "/" ? `${baseUrl}/login` : `${baseUrl}/login?next=${encodeURIComponent(next)}`)
+  await page.getByLabel("Email").fill(user.email)
+  await page.getByLabel("Password").fill(user.password)
+  await Promise.all([
+    page.waitForURL(`${baseUrl}${next}`, { timeout: 15_000 }),
+    page.getByRole("button", { name: "Sign in" }).click()
+  ])
+}
