@@ -43,8 +43,6 @@ export interface AppConfigShape {
   readonly trustedProxies: ReadonlyArray<string>
   /** The hour (UTC, 0–23) of the daily retention run; off-peak. */
   readonly retentionHourUtc: number
-  /** Open server-sent-event streams this process serves at most (503 beyond it). */
-  readonly sseMaxConnections: number
   /** Events the bus keeps for `Last-Event-ID` resumption. */
   readonly eventReplayBuffer: number
   /** `FEATURE_<NAME>` switches; a capability absent here is on. */
@@ -217,13 +215,6 @@ export const variables: ReadonlyArray<VariableSpec> = [
       "Hour of the day (UTC, 0–23) at which the daily retention run deletes expired rows (one replica runs it); pick an off-peak hour."
   },
   {
-    name: "SSE_MAX_CONNECTIONS",
-    default: "1000",
-    secret: false,
-    description:
-      "Server-sent-event streams (`/api/v1/events/stream`) one process keeps open at most (1–100000); beyond it 503 with `Retry-After`. Gauge: `breakwater_sse_connections`."
-  },
-  {
     name: "EVENT_REPLAY_BUFFER",
     default: "1000",
     secret: false,
@@ -304,7 +295,6 @@ export const loadConfig = (env: Env): Effect.Effect<AppConfigShape, ConfigInvali
       apiRateLimitPerMinute: required("API_RATE_LIMIT_PER_MINUTE", PerMinute, "60000", 60_000),
       retentionHourUtc: required("RETENTION_HOUR_UTC", HourOfDay, "3", 3),
       trustedProxies: proxyEntries(Option.getOrElse(read("TRUSTED_PROXIES", ProxyList, ""), () => "")),
-      sseMaxConnections: required("SSE_MAX_CONNECTIONS", StreamCount, "1000", 1000),
       eventReplayBuffer: required("EVENT_REPLAY_BUFFER", StreamCount, "1000", 1000),
       features
     }

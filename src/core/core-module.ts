@@ -13,6 +13,7 @@ import { auditCommand } from "./cli/audit.ts"
 import { migrateCommand } from "./cli/migrate.ts"
 import { DatabaseInfo } from "./db/client.ts"
 import { eventFibers, eventRoutes } from "./events/index.ts"
+import { maxStreams } from "./events/sse-streams.ts"
 import { consoleStalenessSeconds } from "./http/console-live.ts"
 import { openApiDocument } from "./http/openapi.ts"
 import { probeRoutes } from "./http/probes.ts"
@@ -96,7 +97,7 @@ export const coreModule = defineModule({
   name: "core",
   layer: readinessChecks,
   commands: [migrateCommand, auditCommand, retentionCommand],
-  settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays, consoleStalenessSeconds],
+  settings: [sessionRetentionDays, idempotencyTtlHours, idempotencyRetentionDays, consoleStalenessSeconds, maxStreams],
   retentionJobs: [...coreRetentionJobs, idempotencyRetention],
   fibers: [auditWriterFiber, sealerFiber, apiRateLimitFiber, retentionFiber, ...eventFibers, ...settingsFibers],
   topics: [settingsTopic],

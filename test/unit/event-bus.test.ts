@@ -3,19 +3,21 @@
  * (exactly the missed events, or a reset), the cut-off of a reader that falls behind, the defects
  * of a bad publish, and the relay between two buses (messages carried by hand, as the relay fiber
  * carries them through Redis): own messages skipped, `replicate: false` kept home, a lost message
- * resetting every client. The shared connection bound and the keep-alive timer are at the end.
+ * resetting every client. The shared connection bound (the setting `events.max_streams`, read
+ * from a settings service whose value the test changes) and the keep-alive timer are at the end.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Fiber, Layer, Option, Queue, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Option, Queue, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Permissions } from "../../src/core/auth/permissions.ts"
 import { AppConfig } from "../../src/core/config.ts"
 import { type BusEvent, EventBus } from "../../src/core/contracts/event-bus.ts"
 import { EventRelay, LIVE_CAPACITY } from "../../src/core/events/bus.ts"
 import { EventsLive } from "../../src/core/events/index.ts"
-import { keepAliveFiber, SseStreams, TooManyStreams } from "../../src/core/events/sse-streams.ts"
+import { keepAliveFiber, maxStreams, SseStreams, TooManyStreams } from "../../src/core/events/sse-streams.ts"
 import { Metrics } from "../../src/core/observability/metrics.ts"
 import { makeInProcessState, SharedState } from "../../src/core/redis/shared-state.ts"
+import { Settings } from "../../src/core/settings/service.ts"
 
 /** The bus over a fresh configuration and registry; `redis` only flips the relay on (no Redis is used). */
 const busLayer = (mode: "redis" | "in-process", env: Record<string, string> = {}) =>
@@ -55,6 +57,29 @@ const metric = (metrics: Metrics["Service"], name: string, labels: Record<string
     const data = await found?.get()
     return data?.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))?.value
   })
+
+/**
+ * A settings service whose `events.max_streams` is `bound.value` (decoded by the setting's own
+ * schema, as the real service does), changed by the test between admissions; only `get` is used.
+ */
+const settingsWithBound = (bound: { value: unknown }) => {
+  const unused = Effect.die("unused")
+  return Settings.of({
+    get: (spec) =>
+      Effect.sync(() =>
+        spec.key === maxStreams.key ? Schema.decodeUnknownSync(spec.schema)(bound.value) : spec.default
+      ),
+    declare: () => unused,
+    lookup: () => unused,
+    list: unused,
+    history: () => unused,
+    set: () => unused,
+    restore: () => unused,
+    changes: Stream.empty,
+    reload: unused,
+    follow: () => unused
+  })
+}
 
 const idsOf = (events: ReadonlyArray<BusEvent> | "reset") => (events === "reset" ? "reset" : events.map((e) => e.id))
 
@@ -242,21 +267,68 @@ describe("relay between replicas", () => {
 })
 
 describe("server-sent-event streams", () => {
-  it.effect("admits streams up to SSE_MAX_CONNECTIONS, then refuses with Retry-After; the gauge follows", () =>
+  it.effect("admits streams up to events.max_streams, then refuses with Retry-After; the gauge follows", () =>
     Effect.gen(function* () {
-      const { streams, metrics } = yield* makeBus("in-process", { SSE_MAX_CONNECTIONS: "2" })
+      const { streams, metrics } = yield* makeBus("in-process")
+      const bound = { value: 2 }
+      const admit = Effect.provideService(streams.admit, Settings, settingsWithBound(bound))
       const gauge = () => metric(metrics, "breakwater_sse_connections")
-      yield* streams.admit
+      yield* admit
       yield* streams.hold
       const closeable = yield* Effect.forkChild(Effect.scoped(Effect.andThen(streams.hold, Effect.never)))
       yield* Effect.yieldNow
       assert.strictEqual(yield* gauge(), 2)
-      const refused = yield* Effect.flip(streams.admit)
+      const refused = yield* Effect.flip(admit)
       assert.instanceOf(refused, TooManyStreams)
       assert.isTrue(refused.retryAfterSeconds >= 5 && refused.retryAfterSeconds <= 15)
+      assert.include(refused.message, "events.max_streams allows 2")
       yield* Fiber.interrupt(closeable)
       assert.strictEqual(yield* gauge(), 1)
-      yield* streams.admit
+      yield* admit
+    })
+  )
+
+  it.effect("reads the bound at each admission: a change applies to the next stream, lowering it closes none", () =>
+    Effect.gen(function* () {
+      const { streams, metrics } = yield* makeBus("in-process")
+      const bound = { value: 3 }
+      const admit = Effect.provideService(streams.admit, Settings, settingsWithBound(bound))
+      const gauge = () => metric(metrics, "breakwater_sse_connections")
+      const openOne = () => Effect.forkChild(Effect.scoped(Effect.andThen(streams.hold, Effect.never)))
+      const a = yield* openOne()
+      const b = yield* openOne()
+      yield* Effect.yieldNow
+      yield* admit
+      // Lowered below the open streams: both stay counted (nothing closes them), the next is refused.
+      bound.value = 1
+      const refused = yield* Effect.flip(admit)
+      assert.include(refused.message, "events.max_streams allows 1")
+      assert.strictEqual(yield* gauge(), 2)
+      assert.isUndefined(a.pollUnsafe())
+      assert.isUndefined(b.pollUnsafe())
+      yield* Fiber.interrupt(a)
+      // One left, as many as the bound allows: still refused.
+      yield* Effect.flip(admit)
+      // Raised: admitted again at once.
+      bound.value = 5
+      yield* admit
+      yield* Fiber.interrupt(b)
+      assert.strictEqual(yield* gauge(), 0)
+    })
+  )
+
+  it.effect("without the settings service (the bus alone) the default bound applies", () =>
+    Effect.gen(function* () {
+      const { streams } = yield* makeBus("in-process")
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          for (let i = 0; i < maxStreams.default - 1; i++) yield* streams.hold
+          yield* streams.admit
+          yield* streams.hold
+          const refused = yield* Effect.flip(streams.admit)
+          assert.include(refused.message, `allows ${maxStreams.default}`)
+        })
+      )
     })
   )
 

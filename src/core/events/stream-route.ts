@@ -100,7 +100,7 @@ export const eventStreamRoute: RouteSpec<EventBus | SseStreams | AccessControl |
     response: StreamEvents,
     responses: {
       403: "A requested topic needs a permission the caller lacks; the message names the topic.",
-      503: "The process already serves `SSE_MAX_CONNECTIONS` streams (`too_many_streams`); see `Retry-After`."
+      503: "The process already serves as many streams as the setting `events.max_streams` allows (`too_many_streams`); see `Retry-After`."
     },
     tags: ["events"]
   },

@@ -4,7 +4,8 @@
  * code still halts. Trip and reset need a reason and an explicit acknowledgement; a reset, an
  * approval, a new scope and a settings change also need a recent password (a session's, not an API
  * key's), a trip never does: halting is the safe direction and takes one step in an emergency.
- * The breaker's typed refusals become their HTTP answers in `core/http/respond-error.ts`.
+ * The breaker's typed refusals carry their own HTTP answers (`core/contracts/circuit-breaker/errors.ts`,
+ * through `core/errors/http-answer.ts`).
  */
 import { Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"

@@ -3,7 +3,7 @@
  * `breaker`, through this process's shared feed, `event-feed.ts`) in the format execution services and the console already read: on connect one
  * `snapshot` event with every scope, then one event per change named by its type (`transition`,
  * `reset_requested`, `scope_created`) with the change as data, and a keep-alive comment every
- * 15 s. It counts against `SSE_MAX_CONNECTIONS` like every stream. It ends when the client goes
+ * 15 s. It counts against the setting `events.max_streams` like every stream. It ends when the client goes
  * away, when the process begins to shut down, when its reader falls too far behind (the client
  * reconnects and gets a fresh snapshot), or when its credential no longer grants
  * VIEW_CIRCUIT_BREAKER (checked every 2 s). `GET /api/v1/events/stream?topics=breaker` carries
@@ -32,7 +32,7 @@ export const streamRoute: RouteSpec<CircuitBreaker | BreakerEventFeed | SseStrea
     "Server-sent events (text/event-stream): a `snapshot` event `{scopes}` on connect, then one event per change named by its `type` (`transition`, `reset_requested`, `scope_created`), and a `: keep-alive` comment every 15 s. The same changes, with ids and resumption, are on `/api/v1/events/stream?topics=breaker`.",
   docs: {
     response: StreamEvents,
-    responses: { 503: "The process already serves `SSE_MAX_CONNECTIONS` streams; see `Retry-After`." },
+    responses: { 503: "The process has as many streams open as `events.max_streams` allows; see `Retry-After`." },
     tags: ["circuit-breaker"]
   },
   handler: Effect.gen(function* () {
