@@ -1,12 +1,10 @@
 /**
  * The console's page shell: header with navigation and the signed-in user, main content, footer.
- * For those allowed to view the breaker, every page also carries the global breaker's state: a
- * badge in the navigation (in words and colour, linking to the Circuit Breaker page), the favicon
- * and the first word of the title, kept live by public/app.js over the page's event stream; when
- * that stream is lost for longer than the staleness limit they all say UNKNOWN.
+ * A page may also carry a status a module contributes (the global breaker, for those allowed to
+ * view it): a badge in the navigation, the first word of the title and the favicon, kept live by
+ * public/app.js over the page's event stream; when that stream is lost for longer than the
+ * staleness limit the badge says so (its `data-when="stale"` text).
  */
-import type { BreakerView } from "../src/core/contracts/circuit-breaker/model.ts"
-import { breakerBadge, breakerWord, faviconPath, titleWithState } from "./components/breaker-badge.ts"
 import { csrfInput } from "./csrf.ts"
 import { type Html, html } from "./html.ts"
 
@@ -15,13 +13,17 @@ export interface NavLink {
   readonly path: string
 }
 
-/** The global breaker on every page, and how the page keeps it live. */
-export interface LayoutLive {
-  /** The global scope's reading; `undefined` when it cannot be read (UNKNOWN). */
-  readonly breaker: BreakerView | undefined
+/** A state every page carries (the global breaker), and how the page keeps it live. */
+export interface LayoutStatus {
+  /** The navigation's badge: a link, in words and colour. */
+  readonly badge: Html
+  /** The title's first word (`HALTED · Dashboard · Breakwater`), so a tab says it. */
+  readonly titleWord: string
+  /** The favicon that shows the state. */
+  readonly favicon: string
   /** The event stream the page's script follows. */
   readonly stream: string
-  /** Seconds without that stream after which every breaker display says UNKNOWN. */
+  /** Seconds without that stream after which every live display says it cannot confirm its state. */
   readonly stalenessSeconds: number
 }
 
@@ -35,8 +37,8 @@ export interface LayoutData {
   readonly csrfToken: string | undefined
   readonly version: string
   readonly body: Html
-  /** The live breaker badge, favicon and title state; absent for those who may not view the breaker. */
-  readonly live?: LayoutLive | undefined
+  /** The live badge, favicon and title state; absent when no module shows this principal one. */
+  readonly status?: LayoutStatus | undefined
 }
 
 const matches = (link: NavLink, currentPath: string) =>
@@ -47,25 +49,25 @@ const currentLink = (nav: ReadonlyArray<NavLink>, currentPath: string): NavLink 
   nav.filter((link) => matches(link, currentPath)).sort((a, b) => b.path.length - a.path.length)[0]
 
 export const layout = (data: LayoutData): Html => {
-  const word = data.live === undefined ? undefined : breakerWord(data.live.breaker)
+  const status = data.status
   const title = `${data.title} · Breakwater`
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title${word === undefined ? "" : html` data-base="${title}"`}>${word === undefined ? title : titleWithState(word, title)}</title>
-${word === undefined ? "" : html`<link rel="icon" type="image/svg+xml" href="${faviconPath(word)}" id="favicon">`}
+<title${status === undefined ? "" : html` data-base="${title}"`}>${status === undefined ? title : `${status.titleWord} · ${title}`}</title>
+${status === undefined ? "" : html`<link rel="icon" type="image/svg+xml" href="${status.favicon}" id="favicon">`}
 <link rel="stylesheet" href="/assets/pico.classless.min.css?v=${data.version}">
 <link rel="stylesheet" href="/assets/app.css?v=${data.version}">
 <script src="/assets/htmx.min.js?v=${data.version}" defer></script>
 <script src="/assets/app.js?v=${data.version}" defer></script>
 </head>
-<body${data.csrfToken === undefined ? "" : html` hx-headers:inherited="${JSON.stringify({ "X-CSRF-Token": data.csrfToken })}"`}${data.live === undefined ? "" : html` data-live-stream="${data.live.stream}" data-staleness-seconds="${data.live.stalenessSeconds}"`}>
+<body${data.csrfToken === undefined ? "" : html` hx-headers:inherited="${JSON.stringify({ "X-CSRF-Token": data.csrfToken })}"`}${status === undefined ? "" : html` data-live-stream="${status.stream}" data-staleness-seconds="${status.stalenessSeconds}"`}>
 <a href="#main" class="skip-link">Skip to main content</a>
 <header>
 <nav aria-label="Main">
-<ul><li><a href="/" class="brand"><strong>Breakwater</strong></a></li>${data.live === undefined ? "" : html`<li class="breaker-badge-item">${breakerBadge(data.live.breaker)}</li>`}${data.nav.length === 0 ? "" : html`<li class="nav-toggle-item"><button type="button" class="nav-toggle secondary outline" aria-expanded="false" aria-controls="nav-links" hidden>Menu</button></li>`}</ul>
+<ul><li><a href="/" class="brand"><strong>Breakwater</strong></a></li>${status === undefined ? "" : html`<li class="page-status-item">${status.badge}</li>`}${data.nav.length === 0 ? "" : html`<li class="nav-toggle-item"><button type="button" class="nav-toggle secondary outline" aria-expanded="false" aria-controls="nav-links" hidden>Menu</button></li>`}</ul>
 <ul id="nav-links">
 ${data.nav.map(
   (link) =>

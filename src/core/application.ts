@@ -3,15 +3,16 @@
  * module's services are built, providers before consumers, each over core plus the contracts
  * built so far; only what a module names in `provides` joins the shared graph, the rest stays
  * private to it. Then everything else is wired over the combined graph: permissions (before the
- * routes that name them), topics, settings, retention jobs, error answers, navigation, routes and
- * fibers. A declaration that does not fit (a missing provider, a cycle, a duplicate) stops the
- * start with a message that names the modules involved.
+ * routes that name them), topics, settings, retention jobs, error answers, navigation, routes,
+ * console parts (dashboard panels, page status) and fibers. A declaration that does not fit (a
+ * missing provider, a cycle, a duplicate) stops the start with a message naming the modules.
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { Permissions } from "./auth/permissions.ts"
 import { EventBus } from "./contracts/event-bus.ts"
 import { ErrorAnswers } from "./errors/declared-answers.ts"
 import { isHttpAnswer } from "./errors/http-answer.ts"
+import { ConsoleParts } from "./http/console-parts.ts"
 import { RouteTable } from "./http/route.ts"
 import type { Contract, CoreServices, Module } from "./module.ts"
 import { Navigation } from "./navigation.ts"
@@ -172,6 +173,7 @@ export const composeModules = (modules: ReadonlyArray<Module>, options: Composit
       const answers = yield* ErrorAnswers
       const bus = yield* EventBus
       const retention = yield* Retention
+      const consoleParts = yield* ConsoleParts
       for (const m of ordered) {
         yield* checkDeclarations(m, permissions.isPermission)
         yield* answers.declare(m.name, m.errors)
@@ -187,6 +189,10 @@ export const composeModules = (modules: ReadonlyArray<Module>, options: Composit
         contexts.set(m.name, services)
         const wired = m.wiring(services)
         yield* table.add(wired.routes)
+        yield* consoleParts
+          .addPanels(m.name, wired.dashboard)
+          .pipe(Effect.mapError((e) => new ModuleWiringError({ message: e.message })))
+        if (wired.pageStatus !== undefined) yield* consoleParts.addStatus(wired.pageStatus)
         fibers.push(...wired.fibers)
         onServe.push(wired.onServe)
       }

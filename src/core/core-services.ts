@@ -11,6 +11,7 @@ import { Permissions } from "./auth/permissions.ts"
 import { DatabaseLive } from "./db/client.ts"
 import { ErrorAnswers } from "./errors/declared-answers.ts"
 import { EventsLive } from "./events/index.ts"
+import { ConsoleParts } from "./http/console-parts.ts"
 import { Idempotency } from "./http/idempotency.ts"
 import { RouteTable } from "./http/route.ts"
 import { Navigation } from "./navigation.ts"
@@ -33,6 +34,7 @@ export const CoreLive = Layer.mergeAll(IdentityLive, Retention.layer, Idempotenc
     Layer.mergeAll(
       Supervisor.layer,
       Navigation.layer,
+      ConsoleParts.layer,
       Shutdown.layer,
       DatabaseLive,
       SharedState.layer.pipe(Layer.provideMerge(RedisConnection.layer))

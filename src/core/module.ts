@@ -26,6 +26,7 @@ import type { TopicSpec } from "./contracts/event-bus.ts"
 import type { DatabaseInfo } from "./db/client.ts"
 import type { HttpAnswer } from "./errors/http-answer.ts"
 import type { EventServices } from "./events/index.ts"
+import type { ConsoleParts, DashboardPanel, PageStatus } from "./http/console-parts.ts"
 import type { RegisteredRoute, RouteSpec, RouteTable } from "./http/route.ts"
 import type { NavEntry, Navigation } from "./navigation.ts"
 import type { Metrics } from "./observability/metrics.ts"
@@ -54,6 +55,7 @@ export type CoreServices =
   | Readiness
   | RouteTable
   | Navigation
+  | ConsoleParts
   | Permissions
   | AccessControl
   | ApiRateLimiter
@@ -94,6 +96,10 @@ export interface ModuleSpec<Services = never, Requires = never> {
   readonly onServe?: Effect.Effect<void, unknown, NoInfer<Services | Requires> | CoreServices>
   readonly routes?: ReadonlyArray<RouteSpec<NoInfer<Services | Requires> | CoreServices>>
   readonly navigation?: ReadonlyArray<NavEntry>
+  /** Its sections of the dashboard (`core/http/console-parts.ts`). */
+  readonly dashboard?: ReadonlyArray<DashboardPanel<NoInfer<Services | Requires> | CoreServices>>
+  /** A state every console page carries for those who may see it (badge, title, favicon). */
+  readonly pageStatus?: PageStatus<NoInfer<Services | Requires> | CoreServices>
   /** Permissions this module defines, and the roles (besides admin, who holds all) that get them. */
   readonly permissions?: ReadonlyArray<PermissionSpec>
   readonly settings?: ReadonlyArray<AnySetting>
@@ -132,6 +138,8 @@ export interface Module {
     readonly routes: ReadonlyArray<RegisteredRoute>
     readonly fibers: ReadonlyArray<FiberSpec>
     readonly onServe: Effect.Effect<void, unknown>
+    readonly dashboard: ReadonlyArray<DashboardPanel>
+    readonly pageStatus: PageStatus | undefined
   }
 }
 
@@ -177,6 +185,7 @@ export const defineModule = <
       ) as Effect.Effect<Context.Context<never>, unknown, Scope.Scope>,
     wiring: (graph) => {
       const services = graph as Context.Context<Own>
+      const status = spec.pageStatus
       return {
         routes: (spec.routes ?? []).map(({ fast, ...r }) => ({
           ...r,
@@ -188,7 +197,15 @@ export const defineModule = <
           ...fiber,
           run: (heartbeat: Effect.Effect<void>) => Effect.provide(fiber.run(heartbeat), services)
         })),
-        onServe: spec.onServe === undefined ? Effect.void : Effect.provide(spec.onServe, services)
+        onServe: spec.onServe === undefined ? Effect.void : Effect.provide(spec.onServe, services),
+        dashboard: (spec.dashboard ?? []).map((panel) => ({
+          ...panel,
+          render: Effect.provide(panel.render, services)
+        })),
+        pageStatus:
+          status === undefined
+            ? undefined
+            : { ...status, render: (principal) => Effect.provide(status.render(principal), services) }
       }
     }
   }

@@ -194,6 +194,17 @@ describe("a provider and a consumer meet through a contract", () => {
     expect(beats).toBeGreaterThanOrEqual(2)
   })
 
+  it("a module's dashboard panel shows its service's state, in its place between the breaker and Breakwater itself", async () => {
+    const dashboard = await (await viewer.fetch("/", { headers: { accept: "text/html" } })).text()
+    const at = (id: string) => dashboard.indexOf(`id="${id}"`)
+    expect(at("dashboard-tally")).toBeGreaterThan(at("breaker-summary-console"))
+    expect(at("dashboard-tally")).toBeLessThan(at("dashboard-breakwater"))
+    const door = Number(/data-field="door">(\d+) clicks/.exec(dashboard)?.[1])
+    await json(viewer, "POST", "/api/v1/clicks/door")
+    const after = await (await viewer.fetch("/", { headers: { accept: "text/html" } })).text()
+    expect(after).toContain(`data-field="door">${door + 1} clicks`)
+  })
+
   it("the composition builds providers before their consumers, whatever the order of the list", async () => {
     const names = (list: ReadonlyArray<Module>) =>
       Effect.runPromise(Effect.map(buildOrder(list), (ordered) => ordered.map((m) => m.name)))
@@ -274,6 +285,16 @@ describe("declarations the start refuses, naming the modules and the contract", 
     // A contract that names no usual provider.
     expect((await refusal([...modules, pinger])).message).toBe(
       "module pinger requires Pong, which no installed module provides: add the provider to src/modules.ts or remove pinger"
+    )
+  })
+
+  it("two dashboard panels with one id", async () => {
+    const copy = defineModule({
+      name: "tally-copy",
+      dashboard: [{ id: "tally", order: 1, permissions: ["VIEW_DASHBOARD"], render: Effect.succeed(undefined) }]
+    })
+    expect((await refusal([...modules, tallyModule, copy])).message).toBe(
+      "dashboard panel tally is declared by both tally and tally-copy: give one another id"
     )
   })
 

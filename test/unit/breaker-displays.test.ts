@@ -1,22 +1,36 @@
 /**
- * The breaker's shared displays as pure functions (views/components/breaker-*.ts, the layout's
+ * The breaker's shared displays as pure functions (src/plugins/circuit-breaker/views/, the layout's
  * badge, favicon and title, the dashboard's audit entries): every state in words, halted unless
  * trading is positively allowed, the UNKNOWN text each display falls back to while its page is not
  * live, one-step trips, refusals that say when to retry, and user text always escaped. Also which
- * principals get the live badge (core/http/console-live.ts).
+ * principals get the live badge and the dashboard's panels, in what order (core/http/console-parts.ts
+ * with the breaker's and the system module's contributions).
  */
-import { Effect, Option } from "effect"
+import { Effect, Layer } from "effect"
+import { HttpServerRequest } from "effect/http"
 import { describe, expect, it } from "vitest"
-import type { Principal } from "../../src/core/auth/access.ts"
+import { CurrentPrincipal, type Principal } from "../../src/core/auth/access.ts"
+import { AppConfig } from "../../src/core/config.ts"
 import type { BreakerView } from "../../src/core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker, type CircuitBreakerShape } from "../../src/core/contracts/circuit-breaker/service.ts"
-import { consoleStalenessSeconds, layoutLive, liveStreamFor } from "../../src/core/http/console-live.ts"
+import { ConsoleParts, type DashboardPanel } from "../../src/core/http/console-parts.ts"
+import { breakerPageStatus, liveStreamFor } from "../../src/plugins/circuit-breaker/console-parts.ts"
+import { breakerBadge, breakerWord, faviconPath } from "../../src/plugins/circuit-breaker/views/badge.ts"
+import {
+  type FormProblem,
+  problemMessage,
+  submitButton,
+  tripForm
+} from "../../src/plugins/circuit-breaker/views/forms.ts"
+import {
+  breakerReading,
+  breakerStateBox,
+  countdown,
+  STALE_HEADLINE
+} from "../../src/plugins/circuit-breaker/views/state.ts"
+import { breakerSummary, breakerSummaryConsole } from "../../src/plugins/circuit-breaker/views/summary.ts"
 import { auditFeed } from "../../src/plugins/system/audit-feed.ts"
-import { dashboardPage } from "../../src/plugins/system/dashboard-page.ts"
-import { breakerBadge, breakerWord, faviconPath, titleWithState } from "../../views/components/breaker-badge.ts"
-import { type FormProblem, problemMessage, submitButton, tripForm } from "../../views/components/breaker-forms.ts"
-import { breakerReading, breakerStateBox, countdown, STALE_HEADLINE } from "../../views/components/breaker-state.ts"
-import { breakerSummary, breakerSummaryConsole } from "../../views/components/breaker-summary.ts"
+import { breakwaterPanel, dashboardPage } from "../../src/plugins/system/dashboard-page.ts"
 import { liveIndicator } from "../../views/components/live-indicator.ts"
 import { html } from "../../views/html.ts"
 import { layout } from "../../views/layout.ts"
@@ -138,9 +152,9 @@ describe("breaker badge", () => {
     expect(breakerBadge(undefined).value).toContain('class="breaker-badge tone-unknown"')
   })
 
-  it("names a favicon and a title per state", () => {
+  it("names a favicon per state", () => {
     expect(faviconPath("HALTED")).toBe("/assets/favicon-halted.svg")
-    expect(titleWithState("QUIET", "Dashboard · Breakwater")).toBe("QUIET · Dashboard · Breakwater")
+    expect(faviconPath("QUIET")).toBe("/assets/favicon-quiet.svg")
   })
 })
 
@@ -262,13 +276,20 @@ describe("layout with the live breaker", () => {
   it("carries the global state in the badge, the favicon and the title, and the stream and limit for the script", () => {
     const page = layout({
       ...base,
-      live: { breaker: tripped(), stream: "/api/v1/events/stream?topics=breaker", stalenessSeconds: 7 }
+      status: {
+        badge: breakerBadge(tripped()),
+        titleWord: breakerWord(tripped()),
+        favicon: faviconPath(breakerWord(tripped())),
+        stream: "/api/v1/events/stream?topics=breaker",
+        stalenessSeconds: 7
+      }
     }).value
     expect(page).toContain('<title data-base="Dashboard · Breakwater">HALTED · Dashboard · Breakwater</title>')
     expect(page).toContain('<link rel="icon" type="image/svg+xml" href="/assets/favicon-halted.svg" id="favicon">')
     expect(page).toContain('data-live-stream="/api/v1/events/stream?topics=breaker" data-staleness-seconds="7"')
     expect(page).toMatch(/<nav aria-label="Main">\s*<ul><li><a href="\/" class="brand">.*id="breaker-badge"/)
-    expect(layout({ ...base, live: { breaker: undefined, stream: "/s", stalenessSeconds: 5 } }).value).toContain(
+    const unknown = { badge: breakerBadge(undefined), titleWord: "UNKNOWN", favicon: "/f.svg", stream: "/s" }
+    expect(layout({ ...base, status: { ...unknown, stalenessSeconds: 5 } }).value).toContain(
       '<title data-base="Dashboard · Breakwater">UNKNOWN · Dashboard · Breakwater</title>'
     )
   })
@@ -293,7 +314,7 @@ describe("live indicator", () => {
 })
 
 describe("dashboard", () => {
-  const dashboard = {
+  const readiness = {
     status: "ready",
     checkedAt: "2026-03-02T12:00:00.000Z",
     checks: [{ name: "database", status: "up", latencyMs: 1, message: undefined }],
@@ -305,26 +326,13 @@ describe("dashboard", () => {
     eventLoopDelayP99Ms: undefined
   }
 
-  it("puts the breaker first, then Breakwater itself, then the audit entries", () => {
+  it("shows the panels in the order they come, with Breakwater's readiness not reading as the trading state", () => {
     const markup = dashboardPage({
-      ...dashboard,
-      breaker: { scopes: [tripped()], canTrip: true, csrfToken: "t", now: NOW, problem: undefined, notice: undefined },
-      audit: { entries: [], error: undefined }
+      panels: [html`<section id="first"></section>`, breakwaterPanel(readiness)],
+      version: "1"
     }).value
-    const at = (id: string) => markup.indexOf(`id="${id}"`)
-    expect(at("dashboard-live")).toBeGreaterThan(-1)
-    expect(at("breaker-summary-console")).toBeLessThan(at("dashboard-breakwater"))
-    expect(at("dashboard-breakwater")).toBeLessThan(at("dashboard-audit"))
-    // Its own readiness no longer reads as the trading state.
+    expect(markup.indexOf('id="first"')).toBeLessThan(markup.indexOf('id="dashboard-breakwater"'))
     expect(text(markup)).toContain("Breakwater's own readiness (not the breaker): ready")
-  })
-
-  it("leaves out what the viewer may not see", () => {
-    const markup = dashboardPage({ ...dashboard, breaker: undefined, audit: undefined }).value
-    expect(markup).not.toContain("breaker-summary")
-    expect(markup).not.toContain("dashboard-live")
-    expect(markup).not.toContain("dashboard-audit")
-    expect(markup).toContain('id="dashboard-status"')
   })
 
   it("lists the latest audit entries escaped, with the outcome in words, or says why it cannot", () => {
@@ -380,19 +388,74 @@ describe("which pages carry the live badge", () => {
     changes: Effect.die("unused") as never,
     verifyOnce: Effect.die("unused")
   }
-  const withBreaker = <A>(effect: Effect.Effect<A>) =>
-    Effect.runSync(Effect.provideService(effect, CircuitBreaker, breaker))
 
-  it("only for a principal who may view the breaker, with a breaker installed", () => {
-    expect(withBreaker(layoutLive(undefined))).toBeUndefined()
-    expect(withBreaker(layoutLive(principal(["VIEW_DASHBOARD"])))).toBeUndefined()
-    expect(Effect.runSync(layoutLive(principal(["VIEW_CIRCUIT_BREAKER"])))).toBeUndefined()
-    const live = withBreaker(layoutLive(principal(["VIEW_DASHBOARD", "VIEW_CIRCUIT_BREAKER"])))
-    expect(live).toMatchObject({
-      stream: "/api/v1/events/stream?topics=breaker",
-      stalenessSeconds: consoleStalenessSeconds.default
+  /** Console parts with the breaker's status and three panels (breaker 0, readiness 900, audit 950). */
+  const parts = (env: Record<string, string> = {}) =>
+    Effect.gen(function* () {
+      const consoleParts = yield* ConsoleParts
+      const panel = (id: string, order: number, permission: string): DashboardPanel => ({
+        id,
+        order,
+        permissions: [permission],
+        render: Effect.succeed(html`<section id="${id}"></section>`)
+      })
+      yield* consoleParts.addPanels("system", [
+        panel("audit", 950, "VIEW_AUDIT"),
+        panel("breakwater", 900, "VIEW_DASHBOARD")
+      ])
+      yield* consoleParts.addPanels("circuit-breaker", [
+        { ...panel("breaker", 0, "VIEW_CIRCUIT_BREAKER"), feature: "CIRCUIT_BREAKER" }
+      ])
+      yield* consoleParts.addStatus({
+        ...breakerPageStatus,
+        render: (p) => Effect.provideService(breakerPageStatus.render(p), CircuitBreaker, breaker)
+      })
+      return consoleParts
+    }).pipe(Effect.provide(ConsoleParts.layer.pipe(Layer.provide(AppConfig.layerFrom({ LOG_LEVEL: "error", ...env })))))
+  const run = <A>(effect: Effect.Effect<A, unknown>) => Effect.runPromise(effect)
+  const panelIds = (p: Principal, env?: Record<string, string>) =>
+    run(
+      Effect.flatMap(parts(env), (c) => c.panelsFor(p)).pipe(
+        Effect.map((panels) => panels.map((h) => /id="([^"]+)"/.exec(h.value)?.[1])),
+        Effect.provideService(CurrentPrincipal, p),
+        Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(new Request("http://x/")))
+      )
+    )
+
+  it("only for a principal who may view the breaker, while its feature is on", async () => {
+    const statusFor = (p: Principal | undefined, env?: Record<string, string>) =>
+      run(Effect.flatMap(parts(env), (c) => c.statusFor(p)))
+    expect(await statusFor(undefined)).toBeUndefined()
+    expect(await statusFor(principal(["VIEW_DASHBOARD"]))).toBeUndefined()
+    expect(await statusFor(principal(["VIEW_CIRCUIT_BREAKER"]), { FEATURE_CIRCUIT_BREAKER: "false" })).toBeUndefined()
+    const shown = await statusFor(principal(["VIEW_DASHBOARD", "VIEW_CIRCUIT_BREAKER"]))
+    expect(shown).toMatchObject({
+      titleWord: "OPEN",
+      favicon: "/assets/favicon-open.svg",
+      stream: "/api/v1/events/stream?topics=breaker"
     })
-    expect(Option.fromUndefinedOr(live?.breaker).pipe(Option.map((v) => v.state))).toEqual(Option.some("OPEN"))
+    expect(shown?.badge.value).toContain('data-state="OPEN"')
+  })
+
+  it("puts the breaker's panel first and leaves out what the viewer may not see", async () => {
+    expect(await panelIds(principal(["VIEW_DASHBOARD", "VIEW_CIRCUIT_BREAKER", "VIEW_AUDIT"]))).toEqual([
+      "breaker",
+      "breakwater",
+      "audit"
+    ])
+    expect(await panelIds(principal(["VIEW_DASHBOARD"]))).toEqual(["breakwater"])
+    expect(
+      await panelIds(principal(["VIEW_DASHBOARD", "VIEW_CIRCUIT_BREAKER"]), { FEATURE_CIRCUIT_BREAKER: "false" })
+    ).toEqual(["breakwater"])
+  })
+
+  it("refuses two panels with one id", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.flatMap(parts(), (c) =>
+        c.addPanels("other", [{ id: "audit", order: 1, permissions: [], render: Effect.succeed(undefined) }])
+      )
+    )
+    expect(JSON.stringify(exit)).toContain("dashboard panel audit is declared by both system and other")
   })
 
   it("follows the breaker's own stream when the event stream is not allowed", () => {

@@ -1,6 +1,8 @@
 /**
  * The Kysely `Database` type: one interface per table, mirroring `migrations/`. Column types are
  * what the SQL client returns (timestamptz → Date, bigint → bigint, date → string). Update it with every migration.
+ * A plugin declares its own tables beside its code and adds them to this interface by module
+ * augmentation (`declare module "…/core/db/schema.ts"`), so core names no capability's tables.
  */
 import type { ColumnType, Generated } from "kysely"
 
@@ -62,57 +64,6 @@ export interface ApiKeysTable {
   readonly last_used_at: Date | null
 }
 
-/**
- * The breaker's tables (`plugins/circuit-breaker/store.ts`; the compare-and-set and the one-statement
- * trip are hand-written SQL). Times are written as ISO strings from the Effect clock, versions as
- * numbers and JSON columns as JSON text; the store decodes what it reads with Schema.
- */
-export interface BreakerScopeTable {
-  readonly scope: string
-  readonly state: "OPEN" | "TRIPPED" | "QUIET_PERIOD"
-  readonly version: ColumnType<string, number, number>
-  readonly tripped_at: ColumnType<Date | null, string | null, string | null>
-  readonly trip_reason: string | null
-  readonly trip_details: ColumnType<unknown, string | null, string | null>
-  readonly tripped_by: ColumnType<unknown, string | null, string | null>
-  readonly trip_source: "manual" | "automatic" | null
-  readonly reset_at: ColumnType<Date | null, string | null, string | null>
-  readonly reset_by: ColumnType<unknown, string | null, string | null>
-  readonly quiet_until: ColumnType<Date | null, string | null, string | null>
-  readonly trip_count_today: Generated<number>
-  /** A `date`: read it as text (`trip_count_day::text`), so no time zone shifts the day. */
-  readonly trip_count_day: ColumnType<string | null, string | null, string | null>
-  readonly created_at: ColumnType<Date, string | undefined, string>
-  readonly updated_at: ColumnType<Date, string | undefined, string>
-}
-
-export interface BreakerTransitionTable {
-  readonly id: Generated<string>
-  readonly scope: string
-  readonly kind: "trip" | "trip_repeated" | "reset" | "quiet_period_ended" | "reset_requested"
-  readonly from_state: string
-  readonly to_state: string
-  readonly version: ColumnType<string, number, number>
-  readonly source: "manual" | "automatic" | null
-  readonly actor: ColumnType<unknown, string, string>
-  readonly reason: string | null
-  readonly details: ColumnType<unknown, string | undefined, string>
-  readonly at: ColumnType<Date, string, string>
-}
-
-export interface BreakerResetRequestTable {
-  readonly id: string
-  readonly scope: string
-  readonly base_version: ColumnType<string, number, number>
-  readonly requested_by: ColumnType<unknown, string, string>
-  readonly reason: string
-  readonly requested_at: ColumnType<Date, string, string>
-  readonly expires_at: ColumnType<Date, string, string>
-  readonly status: "pending" | "approved" | "expired" | "superseded"
-  readonly approved_by: ColumnType<unknown, string | null, string | null>
-  readonly approved_at: ColumnType<Date | null, string | null, string | null>
-}
-
 /** Versioned runtime settings (`core/settings/store.ts`): the current value is the highest version. */
 export interface SettingVersionTable {
   readonly key: string
@@ -160,9 +111,6 @@ export interface Database {
   readonly identifier_hash_key: IdentifierHashKeyTable
   readonly sessions: SessionsTable
   readonly api_keys: ApiKeysTable
-  readonly breaker_scope: BreakerScopeTable
-  readonly breaker_transition: BreakerTransitionTable
-  readonly breaker_reset_request: BreakerResetRequestTable
   readonly setting_version: SettingVersionTable
   readonly idempotency_key: IdempotencyKeyTable
   readonly retention_schedule: RetentionScheduleTable

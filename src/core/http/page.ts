@@ -6,16 +6,18 @@ import { layout } from "../../../views/layout.ts"
 import { CurrentPrincipal, type Principal } from "../auth/access.ts"
 import { Navigation } from "../navigation.ts"
 import { version } from "../version.ts"
-import { layoutLive } from "./console-live.ts"
+import { stalenessSeconds } from "./console-live.ts"
+import { ConsoleParts } from "./console-parts.ts"
 
 export const renderLayout = (
   title: string,
   body: Html,
   principal: Principal | undefined,
   currentPath: string
-): Effect.Effect<string, never, Navigation> =>
+): Effect.Effect<string, never, Navigation | ConsoleParts> =>
   Effect.gen(function* () {
     const nav = yield* (yield* Navigation).visibleTo(principal)
+    const status = yield* (yield* ConsoleParts).statusFor(principal)
     return layout({
       title,
       body,
@@ -27,7 +29,7 @@ export const renderLayout = (
           : { name: principal.name, role: principal.role },
       csrfToken: principal?.session?.csrfToken,
       version,
-      live: yield* layoutLive(principal)
+      status: status === undefined ? undefined : { ...status, stalenessSeconds: yield* stalenessSeconds }
     }).value
   })
 
@@ -39,7 +41,7 @@ export const page = (
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   never,
-  Navigation | CurrentPrincipal | HttpServerRequest.HttpServerRequest
+  Navigation | ConsoleParts | CurrentPrincipal | HttpServerRequest.HttpServerRequest
 > =>
   Effect.gen(function* () {
     const principal = yield* CurrentPrincipal

@@ -10,6 +10,7 @@ import { isDatabaseOutage } from "../db/outage.ts"
 import { badRequestFrom, type Issue } from "../errors/generic.ts"
 import { carriedAnswer, type HttpAnswer } from "../errors/http-answer.ts"
 import type { Navigation } from "../navigation.ts"
+import type { ConsoleParts } from "./console-parts.ts"
 import { INTERNAL_MESSAGE, wantsJson } from "./negotiation.ts"
 import { renderLayout } from "./page.ts"
 import { safeNextPath } from "./safe-redirect.ts"
@@ -148,7 +149,7 @@ export const respondToFailure = (
   requestId: string,
   principal: Principal | undefined,
   declared: DeclaredAnswers = new Map()
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Navigation> =>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Navigation | ConsoleParts> =>
   Effect.gen(function* () {
     const found = answerOf(cause, declared)
     // The rest of a body too large is not worth reading: the connection closes after the answer.

@@ -29,6 +29,7 @@ import { writeLogLine } from "../observability/logging.ts"
 import { Metrics } from "../observability/metrics.ts"
 import { RequestInfo, type RequestInfoShape } from "../request-info.ts"
 import { clientAddressOf, trustedProxies } from "./client-address.ts"
+import { ConsoleParts } from "./console-parts.ts"
 import { FastLane, FastLaneServer, type FastRoute, makeFastHandler } from "./fast-lane.ts"
 import { Idempotency } from "./idempotency.ts"
 import { internalErrorJson } from "./negotiation.ts"
@@ -81,11 +82,14 @@ const declaredTooLarge = (request: HttpServerRequest.HttpServerRequest, limit: n
   return new PayloadTooLarge({ message: `the request body may be at most ${limit} bytes here`, limitBytes: limit })
 }
 
+/** What an error page needs besides the request: the navigation and the modules' page status. */
+type PageChrome = Context.Context<Navigation | ConsoleParts>
+
 /** One route behind its access check; failures become responses here, where the principal is known. */
 const guardRoute = (
   route: RegisteredRoute,
   access: AccessControl["Service"],
-  navigation: Navigation["Service"],
+  chrome: PageChrome,
   traced: boolean,
   limits: BodyLimits,
   idempotency: Idempotency["Service"],
@@ -106,9 +110,7 @@ const guardRoute = (
     info.route = route.path
     let principal: Principal | undefined
     const respond = (cause: Cause.Cause<unknown>, shown: Principal | undefined) =>
-      respondToFailure(cause, request, info.requestId, shown, declared).pipe(
-        Effect.provideService(Navigation, navigation)
-      )
+      respondToFailure(cause, request, info.requestId, shown, declared).pipe(Effect.provide(chrome))
     // Public routes too: the cross-site check applies to every state change, sign-in included.
     const authorized = route.skipIdentity === true ? Effect.succeed(anonymous) : access.authorize(request, route.access)
     // Without a tracing backend there is no span to annotate.
@@ -174,7 +176,7 @@ const pipeline = Effect.fnUntraced(function* (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest | Scope.Scope>,
   access: AccessControl["Service"],
   metrics: Metrics["Service"],
-  navigation: Navigation["Service"],
+  chrome: PageChrome,
   proxyList: ReadonlyArray<string>,
   declared: DeclaredAnswers
 ) {
@@ -243,7 +245,7 @@ const pipeline = Effect.fnUntraced(function* (
           // Only for the navigation of the error page: without the session store it shows none.
           Effect.catchTag("ServiceUnavailable", () => Effect.succeed(undefined)),
           Effect.flatMap((principal) => respondToFailure(cause, request, info.requestId, principal, declared)),
-          Effect.provideService(Navigation, navigation),
+          Effect.provide(chrome),
           // Even the error page failing must not leave the client without an answer.
           Effect.catchCause((secondary) =>
             Effect.as(
@@ -268,6 +270,7 @@ export const HttpApp: Layer.Layer<
   | AccessControl
   | Metrics
   | Navigation
+  | ConsoleParts
   | FastLane
   | ApiKeyAuthenticator
   | ApiRateLimiter
@@ -280,7 +283,9 @@ export const HttpApp: Layer.Layer<
     const table = yield* RouteTable
     const access = yield* AccessControl
     const metrics = yield* Metrics
-    const navigation = yield* Navigation
+    const chrome: PageChrome = Context.make(Navigation, yield* Navigation).pipe(
+      Context.add(ConsoleParts, yield* ConsoleParts)
+    )
     const routes = yield* table.routes
     const router = yield* HttpRouter.make
     const traced = (yield* Effect.tracer) !== Tracer.nativeTracer
@@ -291,9 +296,9 @@ export const HttpApp: Layer.Layer<
       yield* router.add(
         route.method,
         route.path,
-        guardRoute(route, access, navigation, traced, limits, idempotency, declared)
+        guardRoute(route, access, chrome, traced, limits, idempotency, declared)
       )
-    const app = yield* pipeline(router.asHttpEffect(), access, metrics, navigation, config.trustedProxies, declared)
+    const app = yield* pipeline(router.asHttpEffect(), access, metrics, chrome, config.trustedProxies, declared)
     // Spans matter more than speed when tracing is on: then every request takes the full path.
     if (!traced) yield* installFastLane(routes, metrics)
     const announce = Layer.effectDiscard(

@@ -4,12 +4,12 @@
  * dashboard's summary. The page shows what it has rather than wait long for a secondary read.
  */
 import { Clock, Effect } from "effect"
-import type { BreakerSummaryData } from "../../../views/components/breaker-summary.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import { REAUTH_WINDOW_MINUTES } from "../../core/auth/reauth.ts"
 import type { BreakerView } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import type { BreakerPanelData, FormProblem } from "./page.ts"
+import type { BreakerSummaryData } from "./views/summary.ts"
 
 /** Rows of the history table: the newest transitions of all scopes together. */
 const HISTORY_ROWS = 20
@@ -83,7 +83,7 @@ export const panelData = (problem?: FormProblem) =>
     return data
   })
 
-/** The dashboard's summary of every scope (views/components/breaker-summary.ts). */
+/** The dashboard's summary of every scope (views/summary.ts). */
 export const summaryData = (problem?: FormProblem) =>
   Effect.gen(function* () {
     const principal = yield* CurrentPrincipal

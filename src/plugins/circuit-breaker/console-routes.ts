@@ -11,8 +11,6 @@
  */
 import { Effect, Option, Schema, SchemaTransformation } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, UrlParams } from "effect/http"
-import { breakerBadge } from "../../../views/components/breaker-badge.ts"
-import { breakerSummary, breakerSummaryConsole } from "../../../views/components/breaker-summary.ts"
 import { actorOf } from "../../core/audit/entry.ts"
 import { CurrentPrincipal } from "../../core/auth/access.ts"
 import { ReauthenticationRequired, requireRecentAuthentication } from "../../core/auth/reauth.ts"
@@ -30,7 +28,7 @@ import {
 import { Acknowledge, GLOBAL_SCOPE, Reason, ScopeName } from "../../core/contracts/circuit-breaker/model.ts"
 import { CircuitBreaker, type ResetOutcome, type TripOutcome } from "../../core/contracts/circuit-breaker/service.ts"
 import { BadRequest } from "../../core/errors/generic.ts"
-import { liveStreamFor, stalenessSeconds } from "../../core/http/console-live.ts"
+import { stalenessSeconds } from "../../core/http/console-live.ts"
 import { decodeForm, decodePath } from "../../core/http/decode.ts"
 import { fragment, page } from "../../core/http/page.ts"
 import { classify } from "../../core/http/respond-error.ts"
@@ -38,7 +36,10 @@ import type { RouteSpec } from "../../core/http/route.ts"
 import { publicAsset } from "../../core/http/static.ts"
 import type { CoreServices } from "../../core/module.ts"
 import { panelData, summaryData } from "./console-data.ts"
+import { liveStreamFor } from "./console-parts.ts"
 import { type BreakerAction, breakerConsole, breakerPage, breakerPanel, type FormProblem } from "./page.ts"
+import { breakerBadge } from "./views/badge.ts"
+import { breakerSummary, breakerSummaryConsole } from "./views/summary.ts"
 
 const TITLE = "Circuit Breaker"
 
@@ -47,7 +48,7 @@ const TITLE = "Circuit Breaker"
 
 const css = publicAsset("breaker.css", "text/css; charset=utf-8")
 const js = publicAsset("breaker.js", "text/javascript; charset=utf-8")
-/** The favicons every page switches between (views/components/breaker-badge.ts names them). */
+/** The favicons every page switches between (views/badge.ts names them). */
 const favicons = ["open", "quiet", "halted", "unknown"].map((state) =>
   publicAsset(`favicon-${state}.svg`, "image/svg+xml")
 )

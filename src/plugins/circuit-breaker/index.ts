@@ -3,8 +3,9 @@
  * `CircuitBreaker` contract, which alert rules use to trip it), its fibers (the verifier that
  * keeps every reading confirmed, the listener for other replicas' changes, the publisher that puts
  * each change on the event bus (topic `breaker`), the feed that shares each change's encoded frame
- * among the breaker stream's clients), its settings, its JSON API and stream, its console page, its
- * permissions and its CLI commands.
+ * among the breaker stream's clients), its settings, its JSON API and stream, its console page, the
+ * global state on every page and its panel first on the dashboard, its permissions and its CLI
+ * commands.
  */
 
 import { Layer } from "effect"
@@ -12,6 +13,7 @@ import { CircuitBreaker } from "../../core/contracts/circuit-breaker/service.ts"
 import { defineModule } from "../../core/module.ts"
 import { apiRoutes } from "./api-routes.ts"
 import { breakerCommand } from "./cli.ts"
+import { breakerDashboardPanel, breakerPageStatus } from "./console-parts.ts"
 import { consoleRoutes } from "./console-routes.ts"
 import { BreakerEventFeed, eventFeedFiber } from "./event-feed.ts"
 import { CircuitBreakerLive, listenerFiber, verifierFiber } from "./live.ts"
@@ -53,5 +55,7 @@ export const circuitBreakerModule = defineModule({
       order: 10
     }
   ],
+  dashboard: [breakerDashboardPanel],
+  pageStatus: breakerPageStatus,
   commands: [breakerCommand]
 })

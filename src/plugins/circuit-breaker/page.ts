@@ -6,23 +6,9 @@
  * reset or an approval when the sign-in is old, the password (a trip never asks for it). Those who
  * may change the system configuration add scopes here. `#breaker-panel` is also served alone: the
  * page re-fetches it whenever the live connection reports a change, so it stays current without a
- * reload. The state box and the forms are shared with the dashboard (views/components/breaker-*).
+ * reload. The state box and the forms are shared with the dashboard (views/ in this folder).
  */
 
-import {
-  acknowledgeField,
-  type BreakerAction,
-  type FormProblem,
-  formAttributes,
-  invalid,
-  problemMessage,
-  reasonField,
-  scopePath,
-  scopeWords,
-  submitButton,
-  tripForm
-} from "../../../views/components/breaker-forms.ts"
-import { breakerReading, breakerStateBox, countdown, timeOf } from "../../../views/components/breaker-state.ts"
 import { emptyState } from "../../../views/components/empty-state.ts"
 import { liveIndicator } from "../../../views/components/live-indicator.ts"
 import { statusBadge } from "../../../views/components/status-badge.ts"
@@ -37,6 +23,20 @@ import {
   type ResetRequest,
   type Transition
 } from "../../core/contracts/circuit-breaker/model.ts"
+import {
+  acknowledgeField,
+  type BreakerAction,
+  type FormProblem,
+  formAttributes,
+  invalid,
+  problemMessage,
+  reasonField,
+  scopePath,
+  scopeWords,
+  submitButton,
+  tripForm
+} from "./views/forms.ts"
+import { breakerReading, breakerStateBox, countdown, timeOf } from "./views/state.ts"
 
 export type { BreakerAction, FormProblem }
 

@@ -6,8 +6,9 @@
 import { Effect, Schema, Struct } from "effect"
 import { SqlSchema } from "effect/sql"
 import { ActorJson, ResetRequest, ResetRequestStatus } from "../../core/contracts/circuit-breaker/model.ts"
-import { db, run } from "../../core/db/query.ts"
+import { run } from "../../core/db/query.ts"
 import { BigIntNumber, NullableTimestamp, noRowDefect, schemaDefect, Timestamp } from "./store-codecs.ts"
+import { db } from "./tables.ts"
 
 /** A reset request row, decoded into the contract's {@link ResetRequest}. */
 const RequestRow = Schema.Struct({

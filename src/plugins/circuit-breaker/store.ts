@@ -20,7 +20,7 @@ import {
   TransitionKind,
   TripSource
 } from "../../core/contracts/circuit-breaker/model.ts"
-import { db, run } from "../../core/db/query.ts"
+import { run } from "../../core/db/query.ts"
 
 const client = SqlClient.SqlClient
 
@@ -37,6 +37,7 @@ import {
   schemaDefect,
   Timestamp
 } from "./store-codecs.ts"
+import { db } from "./tables.ts"
 
 // breaker_scope
 

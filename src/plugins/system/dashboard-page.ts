@@ -1,22 +1,20 @@
 /**
- * The dashboard, the first page after sign-in, in the order an operator needs it at 3 a.m.: first
- * whether trading is allowed — every breaker scope as large as on the Circuit Breaker page, with a
- * one-step trip — then the health of what Breakwater watches (health problems, firing alerts, the
- * delivery and poison queues take their places here as those capabilities are installed), then
- * Breakwater's own readiness and the latest audit entries. Everything on it is live: the breaker
- * summary and the audit entries re-fetch on every breaker event, the readiness every 5 s; while the
- * live connection is lost longer than the staleness limit every breaker display says UNKNOWN.
+ * The dashboard, the first page after sign-in, in the order an operator needs it at 3 a.m.: the
+ * panels the installed modules contribute (`core/http/console-parts.ts`), lowest order first —
+ * whether trading is allowed (every breaker scope, with a one-step trip) comes first; health
+ * problems, firing alerts and the delivery queue take their places after it as those capabilities
+ * are installed — then Breakwater's own readiness and the latest audit entries, which this module
+ * contributes itself. Each panel keeps itself live; while the page's live connection is lost
+ * longer than the staleness limit every breaker display on it says UNKNOWN.
  */
 import type { Attributes } from "../../../views/attributes.ts"
-import { type BreakerSummaryConsoleData, breakerSummaryConsole } from "../../../views/components/breaker-summary.ts"
 import { factsTable } from "../../../views/components/facts-table.ts"
-import { liveIndicator } from "../../../views/components/live-indicator.ts"
 import { statusBadge, type Tone } from "../../../views/components/status-badge.ts"
 import { formatBytes, formatDuration } from "../../../views/format.ts"
 import { type Html, html } from "../../../views/html.ts"
-import { type AuditFeedData, auditFeed } from "./audit-feed.ts"
 
-export interface DashboardData {
+/** Breakwater's own readiness and vital figures. */
+export interface ReadinessData {
   readonly status: string
   readonly checkedAt: string
   readonly checks: ReadonlyArray<{
@@ -31,12 +29,6 @@ export interface DashboardData {
   readonly redisMode: string
   readonly rssBytes: number | undefined
   readonly eventLoopDelayP99Ms: number | undefined
-  /** Every breaker scope, for a viewer of the breaker when the breaker is installed. */
-  readonly breaker: BreakerSummaryConsoleData | undefined
-  /** The stream that keeps the breaker live, and the staleness limit (also when the layout names none). */
-  readonly live?: { readonly stream: string; readonly stalenessSeconds: number } | undefined
-  /** The latest audit entries, for a viewer of the audit log. */
-  readonly audit: AuditFeedData | undefined
 }
 
 /** Readiness (ready/degraded/unavailable) and check (up/degraded/down) words, by colour. */
@@ -51,7 +43,7 @@ const badge = (status: string, attrs?: Attributes) => statusBadge(tones[status] 
 
 /** The part that refreshes itself every 5 s through htmx. */
 export const dashboardStatus = (
-  d: DashboardData
+  d: ReadinessData
 ): Html => html`<section id="dashboard-status" hx-get="/dashboard/status" hx-trigger="every 5s" hx-swap="outerHTML">
 <p>Breakwater's own readiness (not the breaker): ${badge(d.status, { "data-field": "overall" })} <small>checked ${d.checkedAt}</small></p>
 <div class="cards">
@@ -75,20 +67,17 @@ ${factsTable([
 ])}
 </section>`
 
-/**
- * The dashboard's sections, in order. A capability adds its own here (health problems, firing
- * alerts, the delivery queue) between the breaker and Breakwater's own health.
- */
-const sections = (d: DashboardData): ReadonlyArray<Html> => [
-  d.breaker === undefined ? html`` : breakerSummaryConsole(d.breaker),
-  html`<section id="dashboard-breakwater" aria-labelledby="dashboard-breakwater-title">
+/** Breakwater's own health: the dashboard's panel after what it watches. */
+export const breakwaterPanel = (
+  d: ReadinessData
+): Html => html`<section id="dashboard-breakwater" aria-labelledby="dashboard-breakwater-title">
 <h2 id="dashboard-breakwater-title">Breakwater itself</h2>
 ${dashboardStatus(d)}
-</section>`,
-  d.audit === undefined ? html`` : auditFeed(d.audit)
-]
+</section>`
 
-export const dashboardPage = (d: DashboardData): Html => html`<h1>Dashboard</h1>
-${d.breaker === undefined ? "" : liveIndicator({ id: "dashboard-live", stream: d.live?.stream, stalenessSeconds: d.live?.stalenessSeconds })}
-${sections(d)}
+export const dashboardPage = (d: {
+  readonly panels: ReadonlyArray<Html>
+  readonly version: string
+}): Html => html`<h1>Dashboard</h1>
+${d.panels}
 <p><small>Breakwater ${d.version}. Details on the <a href="/about">About</a> page.</small></p>`

@@ -5,9 +5,10 @@
  * re-fetches itself (`/breaker/badge`) whenever the page's live connection reports a change; while
  * the connection is lost for longer than the staleness limit it says `UNKNOWN — treat as halted`.
  */
-import type { BreakerView } from "../../src/core/contracts/circuit-breaker/model.ts"
-import { type Html, html } from "../html.ts"
-import { type BreakerTone, STALE_HEADLINE } from "./breaker-state.ts"
+
+import { type Html, html } from "../../../../views/html.ts"
+import type { BreakerView } from "../../../core/contracts/circuit-breaker/model.ts"
+import { type BreakerTone, STALE_HEADLINE } from "./state.ts"
 
 export type BreakerWord = "OPEN" | "HALTED" | "QUIET" | "UNKNOWN"
 
@@ -37,9 +38,6 @@ const meanings: Readonly<Record<BreakerWord, string>> = {
 
 /** The favicon of a state (public/favicon-<word>.svg, served by the circuit-breaker module). */
 export const faviconPath = (word: BreakerWord): string => `/assets/favicon-${word.toLowerCase()}.svg`
-
-/** A page title that carries the state first, so a tab says it: `HALTED · Circuit Breaker · Breakwater`. */
-export const titleWithState = (word: BreakerWord, title: string): string => `${word} · ${title}`
 
 export const breakerBadge = (v: BreakerView | undefined): Html => {
   const word = breakerWord(v)

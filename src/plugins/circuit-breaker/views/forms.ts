@@ -5,10 +5,10 @@
  * keeps the submit button disabled until then (public/app.js counts down and enables it). A trip
  * is one step: a reason, an acknowledgement, no password.
  */
-import { csrfInput } from "../csrf.ts"
-import { formatTimestamp } from "../format.ts"
-import { type Html, html } from "../html.ts"
-import { countdown } from "./breaker-state.ts"
+import { csrfInput } from "../../../../views/csrf.ts"
+import { formatTimestamp } from "../../../../views/format.ts"
+import { type Html, html } from "../../../../views/html.ts"
+import { countdown } from "./state.ts"
 
 export type BreakerAction = "trip" | "reset" | "approve" | "create"
 

@@ -6,9 +6,10 @@
  * stylesheet shows instead of the last state received while `<html data-live="stale">`
  * (public/app.js sets it): a page that cannot confirm the state never shows a frozen green banner.
  */
-import type { BreakerView } from "../../src/core/contracts/circuit-breaker/model.ts"
-import { formatDuration, formatTimestamp } from "../format.ts"
-import { type Html, html } from "../html.ts"
+
+import { formatDuration, formatTimestamp } from "../../../../views/format.ts"
+import { type Html, html } from "../../../../views/html.ts"
+import type { BreakerView } from "../../../core/contracts/circuit-breaker/model.ts"
 
 export type BreakerTone = "open" | "quiet" | "tripped" | "unknown"
 

@@ -5,11 +5,12 @@
  * circuit-breaker module) whenever the page's live connection reports a change; a trip posted from
  * it is answered with `#breaker-summary-console` (the summary and the outcome of the trip).
  */
-import type { BreakerView } from "../../src/core/contracts/circuit-breaker/model.ts"
-import { formatTimestamp } from "../format.ts"
-import { type Html, html } from "../html.ts"
-import { type FormProblem, problemMessage, tripForm } from "./breaker-forms.ts"
-import { breakerReading, breakerStateBox } from "./breaker-state.ts"
+
+import { formatTimestamp } from "../../../../views/format.ts"
+import { type Html, html } from "../../../../views/html.ts"
+import type { BreakerView } from "../../../core/contracts/circuit-breaker/model.ts"
+import { type FormProblem, problemMessage, tripForm } from "./forms.ts"
+import { breakerReading, breakerStateBox } from "./state.ts"
 
 /** Where the summary re-fetches itself. */
 export const SUMMARY_PATH = "/breaker/summary"
