@@ -33,6 +33,9 @@ const serverArgs =
     ? undefined
     : [...process.env.BENCH_NODE_FLAGS.split(" ").filter((f) => f !== ""), "src/main.ts"]
 
+/** `BENCH_CONSOLE_MODES=embedded` (or `external`) measures one setup only, for quicker comparisons. */
+const modes = (process.env.BENCH_CONSOLE_MODES ?? "embedded,external").split(",")
+
 const USERS = 50
 const SECONDS = 20
 const PAUSE_MS = 500
@@ -202,17 +205,21 @@ export const consolePages: Benchmark = {
   run: async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "bw-bench-console-"))
     try {
-      const embedded = await measure("embedded", {
-        DATABASE_URL: undefined,
-        REDIS_URL: undefined,
-        BREAKWATER_DATA_DIR: dataDir,
-        BREAKWATER_ADMIN_EMAIL: "bench@localhost",
-        BREAKWATER_ADMIN_PASSWORD: "bench-admin-password",
-        PORT: String(await freePort())
-      })
-      const external = await withBenchDatabase(async (url) =>
-        measure("PostgreSQL+Redis", { ...externalEnv(url), PORT: String(await freePort()) })
-      )
+      const embedded = !modes.includes("embedded")
+        ? []
+        : await measure("embedded", {
+            DATABASE_URL: undefined,
+            REDIS_URL: undefined,
+            BREAKWATER_DATA_DIR: dataDir,
+            BREAKWATER_ADMIN_EMAIL: "bench@localhost",
+            BREAKWATER_ADMIN_PASSWORD: "bench-admin-password",
+            PORT: String(await freePort())
+          })
+      const external = !modes.includes("external")
+        ? []
+        : await withBenchDatabase(async (url) =>
+            measure("PostgreSQL+Redis", { ...externalEnv(url), PORT: String(await freePort()) })
+          )
       return [...embedded, ...external]
     } finally {
       rmSync(dataDir, { recursive: true, force: true })

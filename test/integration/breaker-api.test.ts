@@ -84,6 +84,17 @@ describe("breaker reads", () => {
     expect(await issuePaths(reserved)).toEqual(["scope"])
   })
 
+  it("answers the history of a scope nobody created with 404, and of one another process created with its rows", async () => {
+    const missing = await admin.fetch("/api/v1/breaker/no-such-scope/history")
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("scope_not_found")
+    // Created behind this process' back (as another replica would): not yet in its memory.
+    await testApp.query("INSERT INTO breaker_scope (scope, state, version) VALUES ('elsewhere', 'OPEN', 1)")
+    const found = await admin.fetch("/api/v1/breaker/elsewhere/history")
+    expect(found.status).toBe(200)
+    expect(await found.json()).toMatchObject({ transitions: [] })
+  })
+
   it("refuses a bad history page size naming `limit`", async () => {
     const res = await admin.fetch("/api/v1/breaker/global/history?limit=0")
     expect(res.status).toBe(400)

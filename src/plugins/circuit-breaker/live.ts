@@ -135,9 +135,10 @@ export const CircuitBreakerLive = Layer.effectContext(
 
     const history = (scope: string, page: { readonly limit: number; readonly before?: string }) =>
       Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const exists = yield* inDatabase(Store.readScope(scope, now))
-        if (exists === undefined) return yield* new ScopeNotFound({ message: `there is no breaker scope ${scope}` })
+        // Scopes are never deleted: one this process knows exists; another may be new (another replica's).
+        const exists =
+          known.has(scope) || (yield* inDatabase(Store.readScope(scope, yield* Clock.currentTimeMillis))) !== undefined
+        if (!exists) return yield* new ScopeNotFound({ message: `there is no breaker scope ${scope}` })
         return yield* inDatabase(Store.readHistory(scope, page.limit, page.before))
       }).pipe(databaseErrors)
 
