@@ -72,7 +72,8 @@ const readinessChecks = Layer.effectDiscard(
       name: "fibers",
       critical: false,
       run: Effect.map(supervisor.statuses, (fibers) => {
-        const failing = fibers.filter((f) => f.state !== "running").map((f) => f.name)
+        // A fiber on standby (another replica holds its lease) is healthy.
+        const failing = fibers.filter((f) => f.state === "backing-off").map((f) => f.name)
         return {
           status: failing.length === 0 ? ("up" as const) : ("degraded" as const),
           ...(failing.length === 0 ? {} : { message: `restarting: ${failing.join(", ")}` }),

@@ -27,6 +27,7 @@ describe("supervisor", () => {
       const runs = yield* Ref.make(0)
       yield* supervisor.start({
         name: "flaky",
+        replicas: "each",
         run: () => Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.fail("boom")))
       })
       yield* Effect.yieldNow
@@ -74,7 +75,7 @@ describe("supervisor", () => {
     Effect.gen(function* () {
       const supervisor = yield* Supervisor
       const runs = yield* Ref.make(0)
-      yield* supervisor.start({ name: "quitter", run: () => Ref.update(runs, (n) => n + 1) })
+      yield* supervisor.start({ name: "quitter", replicas: "each", run: () => Ref.update(runs, (n) => n + 1) })
       yield* Effect.yieldNow
       yield* TestClock.adjust("1 second")
       assert.strictEqual(yield* Ref.get(runs), 2)

@@ -178,6 +178,8 @@ export class AuditWriter extends Context.Service<AuditWriter, AuditWriterShape>(
  */
 export const auditWriterFiber: FiberSpec<AuditWriter> = {
   name: "audit.writer",
+  // Each: it drains this process's in-memory queue of `Audit.record`.
+  replicas: "each",
   essential: true,
   run: (heartbeat) => Effect.flatMap(AuditWriter, (writer) => writer.run(heartbeat))
 }

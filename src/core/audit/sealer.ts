@@ -7,6 +7,9 @@ import { sealPending } from "./chain.ts"
 /** Seals until nothing is pending (a burst needs several batches), then waits a second. */
 export const sealerFiber: FiberSpec<SqlClient.SqlClient> = {
   name: "audit.sealer",
+  // Each: `sealPending` serialises sealers with an advisory lock, so every replica may seal and
+  // sealing goes on with no lease takeover delay while any replica is alive.
+  replicas: "each",
   run: (heartbeat) =>
     sealPending.pipe(
       Effect.repeat({ while: (sealed) => sealed > 0 }),

@@ -117,6 +117,7 @@ export class ApiRateLimiter extends Context.Service<ApiRateLimiter, ApiRateLimit
 /** The supervised fiber that shares the counts every second and forgets idle keys; one per replica. */
 export const apiRateLimitFiber: FiberSpec<ApiRateLimiter> = {
   name: "api.rate-limit",
+  replicas: "each",
   run: (heartbeat) =>
     Effect.gen(function* () {
       const limiter = yield* ApiRateLimiter

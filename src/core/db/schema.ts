@@ -114,4 +114,14 @@ export interface Database {
   readonly setting_version: SettingVersionTable
   readonly idempotency_key: IdempotencyKeyTable
   readonly retention_schedule: RetentionScheduleTable
+  readonly fiber_leases: FiberLeasesTable
+}
+
+/** Leases of the singleton fibers (`core/leases/lease.ts`, hand-written SQL; times from the database's clock). */
+export interface FiberLeasesTable {
+  readonly name: string
+  /** `host:pid:random` of the process holding it. */
+  readonly holder: string
+  readonly acquired_at: Date
+  readonly expires_at: Date
 }

@@ -14,6 +14,7 @@ import { RELAY_CHANNEL } from "./relay-message.ts"
 
 export const eventRelayFiber: FiberSpec<EventRelay | SharedState> = {
   name: "events.relay",
+  replicas: "each",
   run: (heartbeat) =>
     Effect.gen(function* () {
       const relay = yield* EventRelay

@@ -1,9 +1,15 @@
 /**
- * The `retention.daily` fiber: every replica runs it, and each day at `RETENTION_HOUR_UTC`:00 UTC
- * they all ask for the day's run; the run lock lets one in and the slot record makes the others
- * find the day done. A replica that finds the lock held (another replica still running, or a run
- * from the shell) asks again a few minutes later within the window, so a replica that dies
- * mid-run is taken over. The module wiring starts it; nothing here runs inside a layer.
+ * The `retention.daily` fiber: declared `replicas: "one"`, so one replica at a time runs it, under
+ * its lease (`core/leases/lease.ts`), and another takes over within the lease's TTL when that one
+ * dies. Each day at `RETENTION_HOUR_UTC`:00 UTC it asks for the day's run.
+ *
+ * The run lock and the day-slot record stay, though the lease makes "every replica asks, one gets
+ * in" rare: the lock is what keeps two real runs apart (a run from the shell or the API takes it
+ * too, and a lease is time-based: a holder frozen past its margin may still be deleting when the
+ * next one starts), and the slot record is how a replica that took the lease over from one that
+ * died after its run finds the day done instead of running it again. So when the lock is held (a
+ * manual run, or a previous holder's run still ending) it asks again a few minutes later within
+ * the window. The module wiring starts it; nothing here runs inside a layer.
  */
 import { Clock, Duration, Effect } from "effect"
 import { AppConfig } from "../config.ts"
@@ -49,6 +55,7 @@ const logOutcome = (slot: number, outcome: ScheduledOutcome) => {
 
 export const retentionFiber: FiberSpec<Retention | AppConfig> = {
   name: "retention.daily",
+  replicas: "one",
   run: (heartbeat) =>
     Effect.gen(function* () {
       const { retentionHourUtc } = yield* AppConfig

@@ -12,6 +12,7 @@ export const RELOAD_INTERVAL = "5 seconds"
 
 export const settingsFollowerFiber: FiberSpec<Settings> = {
   name: "settings.follower",
+  replicas: "each",
   // Runs until the subscription ends (the reader fell too far behind); the supervisor restarts it.
   run: (heartbeat) => Effect.flatMap(Settings, (settings) => settings.follow(heartbeat))
 }
@@ -19,7 +20,8 @@ export const settingsFollowerFiber: FiberSpec<Settings> = {
 export const settingsReloadFiber: FiberSpec<Settings> = periodicFiber(
   "settings.reload",
   RELOAD_INTERVAL,
-  Effect.flatMap(Settings, (settings) => settings.reload)
+  Effect.flatMap(Settings, (settings) => settings.reload),
+  { replicas: "each" }
 )
 
 export const settingsFibers = [settingsFollowerFiber, settingsReloadFiber] as const

@@ -71,6 +71,7 @@ export class BreakerEventFeed extends Context.Service<BreakerEventFeed, BreakerE
 /** Feeds the broadcast from the bus, with the process's shared keep-alive tick. */
 export const eventFeedFiber: FiberSpec<EventBus | SseStreams | BreakerEventFeed> = {
   name: "breaker.event-feed",
+  replicas: "each",
   run: (heartbeat) =>
     Effect.scoped(
       Effect.gen(function* () {

@@ -175,6 +175,7 @@ export const CircuitBreakerLive = Layer.effectContext(
 /** Confirms the state every second (the fail-closed reading depends on it). */
 export const verifierFiber: FiberSpec<CircuitBreaker> = {
   name: "breaker.verifier",
+  replicas: "each",
   run: (heartbeat) =>
     Effect.flatMap(CircuitBreaker, ({ verifyOnce }) =>
       verifyOnce.pipe(
@@ -193,5 +194,6 @@ export const verifierFiber: FiberSpec<CircuitBreaker> = {
 /** Applies changes announced by other replicas (and by this one's other paths) as they come. */
 export const listenerFiber: FiberSpec<BreakerListener> = {
   name: "breaker.listener",
+  replicas: "each",
   run: (heartbeat) => Effect.flatMap(BreakerListener, ({ listen }) => listen(heartbeat))
 }

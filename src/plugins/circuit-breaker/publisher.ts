@@ -19,6 +19,7 @@ export const breakerTopic: TopicSpec = {
 
 export const publisherFiber: FiberSpec<CircuitBreaker | EventBus> = {
   name: "breaker.publisher",
+  replicas: "each",
   run: (heartbeat) =>
     Effect.gen(function* () {
       const breaker = yield* CircuitBreaker

@@ -1,4 +1,8 @@
-/** The supervised fibers as a table: state, restarts, last success, last failure. */
+/**
+ * The supervised fibers as a table: where each runs (every replica, or one at a time under a
+ * lease), its state (a fiber on standby names the replica holding its lease), restarts, last
+ * success, last failure.
+ */
 import { emptyState } from "../../../views/components/empty-state.ts"
 import { statusBadge } from "../../../views/components/status-badge.ts"
 import { table } from "../../../views/components/table.ts"
@@ -8,6 +12,8 @@ import { type Html, html } from "../../../views/html.ts"
 export interface FiberRow {
   readonly name: string
   readonly state: string
+  readonly replicas: "each" | "one"
+  readonly leaseHolder: string | undefined
   readonly restarts: number
   readonly lastSuccessAt: number | undefined
   readonly lastFailure: { readonly at: number; readonly message: string } | undefined
@@ -25,7 +31,14 @@ export const fibersTable = (fibers: ReadonlyArray<FiberRow>): Html =>
     empty: emptyState({ message: "No background fibers are running." }),
     columns: [
       { header: "Fiber", cell: (f) => html`<code>${f.name}</code>` },
-      { header: "State", cell: (f) => stateBadge(f.state) },
+      { header: "Runs on", cell: (f) => (f.replicas === "one" ? "one replica at a time" : "every replica") },
+      {
+        header: "State",
+        cell: (f) =>
+          f.state === "standby" && f.leaseHolder !== undefined
+            ? html`${stateBadge(f.state)} <small>lease held by <code>${f.leaseHolder}</code></small>`
+            : stateBadge(f.state)
+      },
       { header: "Restarts", cell: (f) => f.restarts },
       { header: "Last success", cell: (f) => formatTimestamp(f.lastSuccessAt) },
       {
