@@ -42,6 +42,12 @@ export interface SpawnOptions {
   readonly args?: ReadonlyArray<string>
 }
 
+/**
+ * `BENCH_EXTRA_NODE_FLAGS="--flag …"` adds Node flags to every server started as `npm start` does,
+ * to compare a flag against `npm start`'s own in two runs of the same benchmark.
+ */
+const extraFlags = (process.env.BENCH_EXTRA_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "")
+
 /** Starts the server as `npm start` does, with the given environment, and waits for /healthz. */
 export const spawnBreakwater = async (
   env: Record<string, string | undefined>,
@@ -50,7 +56,7 @@ export const spawnBreakwater = async (
 ): Promise<Spawned> => {
   const started = performance.now()
   const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a")
-  const child = spawn(process.execPath, [...(options.args ?? startArgs)], {
+  const child = spawn(process.execPath, [...(options.args ?? [...extraFlags, ...startArgs])], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", logFd ?? "pipe", "pipe"]

@@ -71,6 +71,8 @@ describe("node src/main.ts", () => {
       const ready = await (await admin.fetch("/readyz")).json()
       expect(ready.checks.database).toMatchObject({ status: "up", details: { mode: "external" } })
       expect(ready.checks.redis).toMatchObject({ status: "up", details: { mode: "redis" } })
+      // With PostgreSQL, V8 keeps its defaults (the embedded database optimises for size).
+      expect(await (await admin.fetch("/api/v1/system")).json()).toMatchObject({ memoryMode: "speed" })
 
       const signalledAt = performance.now()
       child.process.kill("SIGTERM")

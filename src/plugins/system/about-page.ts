@@ -7,6 +7,7 @@ import { type FiberRow, fibersTable } from "./fibers-table.ts"
 export interface AboutData {
   readonly version: string
   readonly nodeVersion: string
+  readonly memoryMode: "size" | "speed"
   readonly startedAt: string
   readonly uptimeSeconds: number
   readonly installationId: string
@@ -30,6 +31,14 @@ ${factsTable(
   [
     { label: "Version", value: d.version, field: "version" },
     { label: "Node.js", value: d.nodeVersion },
+    {
+      label: "Memory",
+      value:
+        d.memoryMode === "size"
+          ? "optimised for size (embedded database): less memory, somewhat slower pages"
+          : "optimised for speed (V8's defaults)",
+      field: "memory-mode"
+    },
     { label: "Started", value: formatTimestamp(new Date(d.startedAt)) },
     { label: "Uptime", value: formatDuration(d.uptimeSeconds), field: "uptime" },
     {

@@ -11,6 +11,7 @@ import { DatabaseInfo } from "../../core/db/client.ts"
 import { db, first } from "../../core/db/query.ts"
 import { Metrics } from "../../core/observability/metrics.ts"
 import { SharedState } from "../../core/redis/shared-state.ts"
+import { memoryMode } from "../../core/runtime/memory-mode.ts"
 import { FiberStatus, Supervisor } from "../../core/supervisor.ts"
 import { startedAt, version } from "../../core/version.ts"
 
@@ -27,6 +28,8 @@ export type Sample = typeof Sample.Type
 export const SystemSnapshot = Schema.Struct({
   version: Schema.String,
   nodeVersion: Schema.String,
+  /** `size`: V8 told to optimise for memory (the embedded database); `speed`: V8's defaults. */
+  memoryMode: Schema.Literals(["size", "speed"]),
   startedAt: Schema.String,
   uptimeSeconds: Schema.Number,
   installationId: Schema.String,
@@ -93,6 +96,7 @@ export class SystemInfo extends Context.Service<SystemInfo, SystemInfoShape>()("
         return {
           version,
           nodeVersion: process.version,
+          memoryMode: memoryMode(),
           startedAt: new Date(startedAt).toISOString(),
           uptimeSeconds: Math.max(0, (now - startedAt) / 1000),
           installationId: installation.id,
