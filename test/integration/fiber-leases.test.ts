@@ -15,24 +15,13 @@ import { Metrics } from "../../src/core/observability/metrics.ts"
 import { type FiberSpec, Supervisor } from "../../src/core/supervisor.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
+import { eventually, realSleep } from "../support/eventually.ts"
 import { startTcpProxy } from "../support/tcp-proxy.ts"
 
 let stores: TestStores
 beforeAll(async () => {
   stores = await createTestStores()
 })
-
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
-/** Waits, in real time, until `check` holds. */
-const eventually = (what: string, check: Effect.Effect<boolean>, timeoutMs = 10_000) =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    while (!(yield* check)) {
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-      yield* realSleep(10)
-    }
-  })
 
 const query = <Row extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
   Effect.promise(() => withSql(stores.databaseUrl, (sql) => sql.unsafe<Row>(text, params)))

@@ -19,6 +19,7 @@ import { Retention, type RetentionOptions } from "../../src/core/retention/reten
 import { defineSetting, type SettingSpec } from "../../src/core/settings/spec.ts"
 import { withSql } from "../support/admin-sql.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
+import { eventually } from "../support/eventually.ts"
 
 let stores: TestStores
 beforeAll(async () => {
@@ -90,19 +91,6 @@ const auditOf = (actorId: string) =>
     outcome: string
     details: { jobs: ReadonlyArray<Record<string, unknown>>; scheduled?: string }
   }>("SELECT action, outcome, details FROM audit_log WHERE actor_id = $1 ORDER BY id", [actorId])
-
-/** Sleeps in real time, whatever clock the test runs on. */
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
-/** Waits (in real time) until `check` holds. */
-const eventually = (what: string, check: Effect.Effect<boolean>, timeoutMs = 10_000) =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    while (!(yield* check)) {
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-      yield* realSleep(10)
-    }
-  })
 
 /** Under the test clock set to T0 before the runner starts. */
 const atT0 =
