@@ -31,14 +31,6 @@ ${factsTable(
   [
     { label: "Version", value: d.version, field: "version" },
     { label: "Node.js", value: d.nodeVersion },
-    {
-      label: "Memory",
-      value:
-        d.memoryMode === "size"
-          ? "optimised for size (embedded database): less memory, somewhat slower pages"
-          : "optimised for speed (V8's defaults)",
-      field: "memory-mode"
-    },
     { label: "Started", value: formatTimestamp(new Date(d.startedAt)) },
     { label: "Uptime", value: formatDuration(d.uptimeSeconds), field: "uptime" },
     {
@@ -52,9 +44,13 @@ ${factsTable(
     },
     { label: "Redis", value: d.redis.mode === "redis" ? "Redis" : "in-process (no REDIS_URL)", field: "redis-mode" },
     { label: "Listening on", value: html`<code>${d.listen}</code>` },
-    d.latestSample !== undefined && {
+    {
       label: "Memory",
-      value: `RSS ${formatBytes(d.latestSample.rssBytes)}, heap ${formatBytes(d.latestSample.heapUsedBytes)}`
+      value: html`${d.latestSample === undefined ? "" : `RSS ${formatBytes(d.latestSample.rssBytes)}, heap ${formatBytes(d.latestSample.heapUsedBytes)}; `}<span data-field="memory-mode">${
+        d.memoryMode === "size"
+          ? "V8 optimised for size (embedded database): less memory, somewhat slower pages"
+          : "V8 optimised for speed (its defaults)"
+      }</span>`
     },
     d.latestSample !== undefined && {
       label: "Event-loop delay p99",

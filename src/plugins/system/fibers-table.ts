@@ -28,6 +28,7 @@ export const fibersTable = (fibers: ReadonlyArray<FiberRow>): Html =>
     attributes: { id: "fibers" },
     rows: fibers,
     rowAttributes: (f) => ({ "data-fiber": f.name }),
+    stackOnPhone: true,
     empty: emptyState({ message: "No background fibers are running." }),
     columns: [
       { header: "Fiber", cell: (f) => html`<code>${f.name}</code>` },
