@@ -7,17 +7,15 @@
  */
 import { mkdirSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { fileURLToPath } from "node:url"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, SCREENSHOTS, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { testAdmin } from "../support/session.ts"
 
 const skipReason = browserSkipReason()
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8")
-const shots = fileURLToPath(new URL("../../test-artifacts/screenshots/", import.meta.url))
 
 const sizes = [
   { width: 1440, height: 900 },
@@ -67,7 +65,7 @@ describe.skipIf(skipReason !== undefined)("every console page: layout and access
   let pages: ReadonlyArray<string>
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true })
+    mkdirSync(SCREENSHOTS, { recursive: true })
     app = await startAppPromise(testEnv(await createTestStores()))
     browser = await openBrowser()
     const { page } = browser
@@ -111,7 +109,7 @@ describe.skipIf(skipReason !== undefined)("every console page: layout and access
           const violations = await axe(page)
           if (violations.length > 0) problems.push(`${path}:\n${describeViolations(violations)}`)
           await page.screenshot({
-            path: `${shots}${name(path)}-${size.width}x${size.height}-${scheme}.png`,
+            path: `${SCREENSHOTS}/${name(path)}-${size.width}x${size.height}-${scheme}.png`,
             fullPage: true
           })
         }
@@ -126,7 +124,7 @@ describe.skipIf(skipReason !== undefined)("every console page: layout and access
         await page.emulateMedia({ colorScheme: scheme })
         await page.goto(`${app.baseUrl}/login`)
         expect(describeViolations(await axe(page))).toBe("")
-        await page.screenshot({ path: `${shots}login-390x844-${scheme}.png` })
+        await page.screenshot({ path: `${SCREENSHOTS}/login-390x844-${scheme}.png` })
       }
     } finally {
       await page.close()

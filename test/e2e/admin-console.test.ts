@@ -10,13 +10,12 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, SCREENSHOTS, signInAs } from "../support/browser.ts"
 import { createTestStores } from "../support/database.ts"
 import { createUser, testAdmin } from "../support/session.ts"
 
 const skipReason = browserSkipReason()
 
-const SCREENSHOTS = join(import.meta.dirname, "../../test-artifacts/screenshots")
 const sizes = [
   { width: 1280, height: 800 },
   { width: 390, height: 844 }

@@ -13,9 +13,9 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startAppPromise, testEnv } from "../support/app.ts"
-import { browserSkipReason, type OpenBrowser, openBrowser, signInAs } from "../support/browser.ts"
+import { browserSkipReason, type OpenBrowser, openBrowser, SCREENSHOTS, signInAs } from "../support/browser.ts"
 import { createTestStores, type TestStores } from "../support/database.ts"
-import { freePort, repoRoot } from "../support/processes.ts"
+import { freePort } from "../support/processes.ts"
 import { createUser, loginAsAdmin, type TestSession, testAdmin } from "../support/session.ts"
 
 const skipReason = browserSkipReason()
@@ -27,7 +27,6 @@ const RESET_REASON = "gateway sessions renewed and the desk confirmed fills"
 const LIVE = { timeout: 10_000 }
 /** The staleness limit this file sets (seconds), so the UNKNOWN test does not wait 5 s. */
 const STALENESS = 2
-const SCREENSHOTS = join(repoRoot, "test-artifacts", "screenshots")
 
 // Two browsers, a server stopped and started again, screenshots: generous on a loaded machine.
 describe.skipIf(skipReason !== undefined)("live console in Chromium", { timeout: 90_000 }, () => {

@@ -10,6 +10,9 @@ import { type BrowserContext, chromium, type Page } from "playwright-core"
 
 export const CHROMIUM_PATH = "/usr/bin/chromium"
 
+/** Where browser tests save their screenshots for a reviewer (ignored by git). */
+export const SCREENSHOTS = join(import.meta.dirname, "../../test-artifacts/screenshots")
+
 // Quiet and self-contained: no GPU in CI, and nothing that phones home or updates itself mid-test
 // (background traffic would show up in request waits and slow the launch).
 const ARGS = [
