@@ -91,6 +91,18 @@ const LogLevel = Schema.Literals(["trace", "debug", "info", "warn", "error", "fa
 const Format = Schema.Literals(["json", "pretty"])
 const Flag = Schema.Literals(["true", "false", "1", "0", "on", "off"])
 
+/** Variables earlier versions read and this one does not, with what took their place. */
+export const removedVariables: Readonly<Record<string, string>> = {
+  SSE_MAX_CONNECTIONS:
+    "the bound on open event streams is now the runtime setting events.max_streams (console Settings page or PUT /api/v1/settings/events.max_streams)"
+}
+
+/** One warning per removed variable still set, so an upgrade does not drop a value in silence. */
+export const removedVariableWarnings = (env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string> =>
+  Object.entries(removedVariables)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([name, instead]) => `${name} is set but no longer read: ${instead}`)
+
 export const variables: ReadonlyArray<VariableSpec> = [
   {
     name: "PORT",

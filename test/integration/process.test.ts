@@ -55,7 +55,9 @@ describe("node src/main.ts", () => {
         LOG_FORMAT: "json",
         BREAKWATER_DATA_DIR: undefined,
         BREAKWATER_ADMIN_EMAIL: testAdmin.email,
-        BREAKWATER_ADMIN_PASSWORD: testAdmin.password
+        BREAKWATER_ADMIN_PASSWORD: testAdmin.password,
+        // Read by earlier versions: an upgrade must say it is ignored now.
+        SSE_MAX_CONNECTIONS: "50"
       })
       const baseUrl = await child.waitForLine("the serving log line", servingUrl, START_TIMEOUT_MS)
       expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -64,6 +66,7 @@ describe("node src/main.ts", () => {
 
       // Started as `npm start` starts it: with the young-generation cap, so no warning about it.
       expect(child.stdout()).not.toContain("started without --max-semi-space-size")
+      expect(child.stdout()).toContain("SSE_MAX_CONNECTIONS is set but no longer read")
       const health = await fetch(`${baseUrl}/healthz`)
       expect(health.status).toBe(200)
       expect(await health.json()).toEqual({ status: "ok" })

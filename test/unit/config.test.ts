@@ -1,6 +1,6 @@
 import { Effect, Exit, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { ConfigInvalid, loadConfig } from "../../src/core/config.ts"
+import { ConfigInvalid, loadConfig, removedVariableWarnings } from "../../src/core/config.ts"
 
 const load = (env: Record<string, string>) => Effect.runSyncExit(loadConfig(env))
 
@@ -62,5 +62,13 @@ describe("configuration", () => {
     expect(exit.value.features.get("ALERTS")).toBe(false)
     expect(exit.value.features.get("HEALTH_MONITOR")).toBe(true)
     expect(problemsOf({ FEATURE_ALERTS: "maybe" }).problems[0]?.variable).toBe("FEATURE_ALERTS")
+  })
+
+  it("warns about a removed variable still set, saying what replaced it", () => {
+    expect(removedVariableWarnings({ PORT: "8080" })).toEqual([])
+    const [warning, ...rest] = removedVariableWarnings({ SSE_MAX_CONNECTIONS: "50" })
+    expect(rest).toEqual([])
+    expect(warning).toContain("SSE_MAX_CONNECTIONS is set but no longer read")
+    expect(warning).toContain("events.max_streams")
   })
 })
